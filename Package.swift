@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "Liaison",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "liaison", targets: ["liaison"]),
+        .executable(name: "liaison-counter", targets: ["liaison-counter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(name: "LiaisonStage"),
+        .target(name: "LiaisonSchema"),
+        .target(name: "LiaisonKafka", dependencies: ["CRdKafka", "LiaisonStage", logging]),
+        .target(name: "LiaisonStore", dependencies: ["LiaisonStage", grdb]),
+        .target(
+            name: "LiaisonRuntime",
+            dependencies: [
+                "LiaisonStage", "LiaisonSchema", "LiaisonKafka", "LiaisonStore", grdb, logging, argumentParser,
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(name: "Counter", dependencies: ["LiaisonStage"]),
+        .target(name: "CounterStore", dependencies: ["Counter", "LiaisonStore", grdb]),
+        .executableTarget(
+            name: "liaison-counter",
+            dependencies: ["Counter", "CounterStore", "LiaisonRuntime", argumentParser]
+        ),
+        .executableTarget(
+            name: "liaison",
+            dependencies: ["Counter", "LiaisonRuntime", "LiaisonKafka", "LiaisonStore", grdb, argumentParser, logging]
+        ),
+        .testTarget(name: "LiaisonStoreTests", dependencies: ["LiaisonStore", grdb]),
+        .testTarget(name: "LiaisonKafkaTests", dependencies: ["LiaisonKafka"]),
+        .testTarget(name: "CounterTests", dependencies: ["Counter"]),
+        .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
+        .testTarget(name: "EndToEndTests", dependencies: ["LiaisonKafka", "LiaisonStage", "LiaisonSchema", grdb, logging]),
+    ]
+)

@@ -1,0 +1,72 @@
+import Foundation
+import LiaisonKafka
+import LiaisonSchema
+import LiaisonStore
+
+/// Everything the processing loop needs to know, already validated.
+public struct RuntimeSettings: Sendable {
+    public var brokers: String
+    /// librdkafka properties passed to both the consumer and the producer.
+    public var kafka: [String: String]
+    public var stateDirectory: URL
+    public var groupID: String
+    public var inputTopics: [String]
+    public var deadLetterTopic: String
+    public var batchMaxRecords: Int
+    public var batchMaxWait: Duration
+    public var durability: Durability
+    public var readyMaxLag: Int64
+    /// nil turns the admin HTTP endpoint off; port 0 picks a free port.
+    public var adminPort: Int?
+    public var adminHost: String
+    public var logFormat: LogFormat
+    public var logLevel: String
+    /// Logs record payloads, which hold personal data: for debugging on test data only.
+    public var debugPayloads: Bool
+
+    public init(
+        brokers: String, kafka: [String: String] = [:], stateDirectory: URL, groupID: String, inputTopics: [String],
+        deadLetterTopic: String = DeadLetterV1.topic, batchMaxRecords: Int = 2000, batchMaxWait: Duration = .milliseconds(100),
+        durability: Durability = .normal, readyMaxLag: Int64 = 1000, adminPort: Int? = nil, adminHost: String = "127.0.0.1",
+        logFormat: LogFormat = .text, logLevel: String = "info", debugPayloads: Bool = false
+    ) {
+        self.brokers = brokers
+        self.kafka = kafka
+        self.stateDirectory = stateDirectory
+        self.groupID = groupID
+        self.inputTopics = inputTopics
+        self.deadLetterTopic = deadLetterTopic
+        self.batchMaxRecords = batchMaxRecords
+        self.batchMaxWait = batchMaxWait
+        self.durability = durability
+        self.readyMaxLag = readyMaxLag
+        self.adminPort = adminPort
+        self.adminHost = adminHost
+        self.logFormat = logFormat
+        self.logLevel = logLevel
+        self.debugPayloads = debugPayloads
+    }
+
+    var consumerProperties: KafkaProperties {
+        KafkaProperties(kafka).merging(["bootstrap.servers": brokers, "group.id": groupID])
+    }
+
+    var producerProperties: KafkaProperties {
+        KafkaProperties(kafka.filter { !Self.consumerOnlyProperties.contains($0.key) })
+            .merging(["bootstrap.servers": brokers])
+    }
+
+    /// Consumer settings librdkafka would warn about (or refuse) on a producer.
+    static let consumerOnlyProperties: Set<String> = [
+        "group.id", "group.instance.id", "max.poll.interval.ms", "session.timeout.ms", "heartbeat.interval.ms",
+        "auto.offset.reset", "partition.assignment.strategy", "fetch.min.bytes", "fetch.wait.max.ms",
+        "fetch.max.bytes", "max.partition.fetch.bytes", "queued.min.messages", "queued.max.messages.kbytes",
+        "isolation.level", "enable.auto.commit", "enable.auto.offset.store", "auto.commit.interval.ms",
+        "group.protocol.type", "check.crcs", "enable.partition.eof",
+    ]
+}
+
+public enum LogFormat: String, Sendable, CaseIterable {
+    case json
+    case text
+}

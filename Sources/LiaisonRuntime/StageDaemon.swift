@@ -1,0 +1,78 @@
+import Foundation
+import LiaisonStage
+import LiaisonStore
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// Runs one stage as a daemon: logging, metrics, the admin endpoint and the processing loop,
+/// stopped gracefully on SIGTERM or SIGINT (finish the batch, checkpoint, leave the group).
+public enum StageDaemon {
+    public static func run<S: Stage, P: StatePersistence>(
+        stage: S, persistence: P, settings: RuntimeSettings
+    ) async throws where P.State == S.State {
+        bootstrapLogging(settings)
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        MetricsSystem.bootstrap(factory)
+
+        let logger = Logger(label: "liaison.\(stage.name)")
+        let runtime = try StageRuntime(stage: stage, persistence: persistence, settings: settings, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: RuntimeService(runtime: runtime), successTerminationBehavior: .gracefullyShutdownGroup,
+                  failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let port = settings.adminPort {
+            let admin = AdminServer.make(host: settings.adminHost, port: port, status: runtime.status, registry: registry, logger: logger)
+            services.append(.init(service: admin))
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+        try await group.run()
+    }
+
+    /// Sets up swift-log once per process: JSON lines for containers, text for people.
+    public static func bootstrapLogging(_ settings: RuntimeSettings) {
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let format = settings.logFormat
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// Bridges the blocking processing loop (one dedicated thread, as librdkafka wants) into
+/// the service group, turning graceful shutdown into a stop request.
+struct RuntimeService<S: Stage, P: StatePersistence>: Service where P.State == S.State {
+    let runtime: StageRuntime<S, P>
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    let thread = Thread {
+                        do {
+                            try runtime.run()
+                            continuation.resume()
+                        } catch {
+                            continuation.resume(throwing: error)
+                        }
+                    }
+                    thread.name = "liaison-processing"
+                    thread.start()
+                }
+            } onCancel: {
+                runtime.requestStop()
+            }
+        } onGracefulShutdown: {
+            runtime.requestStop()
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import GRDB
+import LiaisonStage
+
+/// Where a partition's state lives: `STATE_DIR/<stage>/<topic>-<partition>.sqlite`, so the
+/// partition's file can move with it to whichever replica owns it.
+public struct PartitionStoreLocation: Sendable, Hashable {
+    public var stateDirectory: URL
+    public var stage: String
+    public var topic: String
+    public var partition: Int32
+
+    public init(stateDirectory: URL, stage: String, topic: String, partition: Int32) {
+        self.stateDirectory = stateDirectory
+        self.stage = stage
+        self.topic = topic
+        self.partition = partition
+    }
+
+    public var url: URL {
+        stateDirectory.appendingPathComponent(stage, isDirectory: true)
+            .appendingPathComponent("\(topic)-\(partition).sqlite")
+    }
+}
+
+/// How hard SQLite works to survive power loss. `normal` in WAL mode loses nothing on a
+/// process crash; `full` also survives the machine losing power (the notifier's ledger).
+public enum Durability: String, Sendable {
+    case normal = "NORMAL"
+    case full = "FULL"
+}
+
+/// One ledger row: what became of one input record.
+public struct LedgerEntry: Sendable, Equatable {
+    public var inputID: String
+    public var position: RecordPosition
+    public var verdict: Verdict
+    public var reason: String?
+    public var outputIDs: [String]
+
+    public init(inputID: String, position: RecordPosition, verdict: Verdict, reason: String? = nil, outputIDs: [String] = []) {
+        self.inputID = inputID
+        self.position = position
+        self.verdict = verdict
+        self.reason = reason
+        self.outputIDs = outputIDs
+    }
+}
+
+/// A partition's SQLite file: checkpoint, owner epoch, record ledger and the stage's own tables,
+/// all changed together in one transaction per batch.
+public final class PartitionStore: @unchecked Sendable {
+    public let location: PartitionStoreLocation
+    private let database: DatabaseQueue
+    /// The epoch this handle claimed; a write finding a newer one in the file is refused.
+    public private(set) var ownerEpoch: Int64 = 0
+
+    /// Opens (creating if needed) and migrates the partition's file.
+    public init(
+        location: PartitionStoreLocation,
+        durability: Durability = .normal,
+        migrations: (inout DatabaseMigrator) -> Void = { _ in }
+    ) throws(StoreError) {
+        self.location = location
+        let url = location.url
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.cannotCreateDirectory(url.deletingLastPathComponent().path, underlying: "\(error)")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue)")
+        }
+        var migrator = DatabaseMigrator()
+        Self.registerLedgerMigrations(&migrator)
+        migrations(&migrator)
+        do {
+            database = try DatabaseQueue(path: url.path, configuration: configuration)
+            try migrator.migrate(database)
+        } catch {
+            throw StoreError.database(url.path, underlying: "\(error)")
+        }
+    }
+
+    private static func registerLedgerMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("liaison-ledger-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE liaison_checkpoint (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    next_offset INTEGER,
+                    owner_epoch INTEGER NOT NULL,
+                    updated_at_ms INTEGER NOT NULL
+                );
+                INSERT INTO liaison_checkpoint (id, next_offset, owner_epoch, updated_at_ms) VALUES (1, NULL, 0, 0);
+                CREATE TABLE liaison_ledger (
+                    input_id TEXT PRIMARY KEY,
+                    topic TEXT NOT NULL,
+                    partition INTEGER NOT NULL,
+                    "offset" INTEGER NOT NULL,
+                    verdict TEXT NOT NULL,
+                    reason TEXT,
+                    output_ids TEXT NOT NULL,
+                    processed_at_ms INTEGER NOT NULL
+                );
+                CREATE INDEX liaison_ledger_by_time ON liaison_ledger (processed_at_ms);
+                """)
+        }
+    }
+
+    /// Takes ownership of the file for this process, fencing off any earlier owner still writing.
+    @discardableResult
+    public func claimOwnership() throws(StoreError) -> Int64 {
+        ownerEpoch = try write { db in
+            try db.execute(sql: "UPDATE liaison_checkpoint SET owner_epoch = owner_epoch + 1")
+            return try Int64.fetchOne(db, sql: "SELECT owner_epoch FROM liaison_checkpoint")!
+        }
+        return ownerEpoch
+    }
+
+    /// The offset processing resumes at, or nil when nothing was ever checkpointed.
+    public func checkpoint() throws(StoreError) -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT next_offset FROM liaison_checkpoint") }
+    }
+
+    /// Which of `ids` the ledger already holds: those records were processed before.
+    public func knownInputIDs(_ ids: some Collection<String>) throws(StoreError) -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try read { db in
+            var known: Set<String> = []
+            let all = Array(ids)
+            for start in stride(from: 0, to: all.count, by: 500) {
+                let chunk = Array(all[start..<min(start + 500, all.count)])
+                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let found = try String.fetchAll(
+                    db, sql: "SELECT input_id FROM liaison_ledger WHERE input_id IN (\(placeholders))",
+                    arguments: StatementArguments(chunk))
+                known.formUnion(found)
+            }
+            return known
+        }
+    }
+
+    public func ledgerEntry(for inputID: String) throws(StoreError) -> LedgerEntry? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM liaison_ledger WHERE input_id = ?", arguments: [inputID]).map(Self.ledgerEntry)
+        }
+    }
+
+    /// Commits one batch: the stage's state changes, the ledger rows and the new checkpoint,
+    /// all or nothing. Refused with `.fenced` when another process claimed the file since.
+    public func commit(
+        nextOffset: Int64, ledger: [LedgerEntry], stageWrites: (Database) throws -> Void = { _ in }
+    ) throws(StoreError) {
+        let epoch = ownerEpoch
+        let path = location.url.path
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try write { db in
+            let current = try Int64.fetchOne(db, sql: "SELECT owner_epoch FROM liaison_checkpoint")!
+            guard current == epoch else { throw StoreError.fenced(path, ownEpoch: epoch, currentEpoch: current) }
+            try stageWrites(db)
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO liaison_ledger (input_id, topic, partition, "offset", verdict, reason, output_ids, processed_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for entry in ledger {
+                try insert.execute(arguments: [
+                    entry.inputID, entry.position.topic, entry.position.partition, entry.position.offset,
+                    entry.verdict.rawValue, entry.reason, entry.outputIDs.joined(separator: "\n"), now,
+                ])
+            }
+            try db.execute(
+                sql: "UPDATE liaison_checkpoint SET next_offset = ?, updated_at_ms = ?",
+                arguments: [nextOffset, now])
+        }
+    }
+
+    /// Reads stage tables (or anything else) in one consistent snapshot.
+    public func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try database.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(location.url.path, underlying: "\(error)")
+        }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            var result: T?
+            try database.inTransaction(.immediate) { db in
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(location.url.path, underlying: "\(error)")
+        }
+    }
+
+    static func ledgerEntry(_ row: Row) -> LedgerEntry {
+        let outputs: String = row["output_ids"]
+        return LedgerEntry(
+            inputID: row["input_id"],
+            position: RecordPosition(topic: row["topic"], partition: row["partition"], offset: row["offset"]),
+            verdict: Verdict(rawValue: row["verdict"]) ?? .rejected,
+            reason: row["reason"],
+            outputIDs: outputs.isEmpty ? [] : outputs.components(separatedBy: "\n"))
+    }
+}
+
+/// Why the store could not do what was asked, with the file it concerns.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    case cannotCreateDirectory(String, underlying: String)
+    case database(String, underlying: String)
+    case fenced(String, ownEpoch: Int64, currentEpoch: Int64)
+
+    public var description: String {
+        switch self {
+        case let .cannotCreateDirectory(path, underlying):
+            "cannot create the state directory \(path): \(underlying)"
+        case let .database(path, underlying):
+            "SQLite error in \(path): \(underlying)"
+        case let .fenced(path, own, current):
+            "\(path) was claimed by another owner (epoch \(current), ours \(own)): this process no longer owns the partition"
+        }
+    }
+}
