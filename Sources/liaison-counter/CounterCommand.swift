@@ -4,6 +4,7 @@ import CounterStore
 import LiaisonRuntime
 
 /// The counting stage as a daemon: the runtime's proving ground, used by the demo and the tests.
+@main
 struct CounterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "liaison-counter",
@@ -24,4 +25,3 @@ struct CounterCommand: AsyncParsableCommand {
     }
 }
 
-await CounterCommand.main()
