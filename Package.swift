@@ -57,6 +57,9 @@ let package = Package(
         .testTarget(name: "LiaisonKafkaTests", dependencies: ["LiaisonKafka"]),
         .testTarget(name: "CounterTests", dependencies: ["Counter"]),
         .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
-        .testTarget(name: "EndToEndTests", dependencies: ["LiaisonKafka", "LiaisonStage", "LiaisonSchema", grdb, logging]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["LiaisonKafka", "LiaisonStage", "LiaisonSchema", "LiaisonRuntime", "Counter", "CounterStore", grdb, logging]
+        ),
     ]
 )

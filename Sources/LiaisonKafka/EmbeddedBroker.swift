@@ -30,4 +30,15 @@ public final class EmbeddedBroker: @unchecked Sendable {
             throw KafkaError(err, context: "cannot create topic \(name) on the embedded broker")
         }
     }
+
+    /// Takes a broker off the network (its connections are closed and refused) for fault tests.
+    public func setBrokerDown(_ id: Int32) throws(KafkaError) {
+        let err = rd_kafka_mock_broker_set_down(cluster, id)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "cannot take broker \(id) down") }
+    }
+
+    public func setBrokerUp(_ id: Int32) throws(KafkaError) {
+        let err = rd_kafka_mock_broker_set_up(cluster, id)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "cannot bring broker \(id) up") }
+    }
 }
