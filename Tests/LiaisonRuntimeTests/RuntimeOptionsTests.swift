@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiaisonKafka
 @testable import LiaisonRuntime
 import XCTest
 
@@ -89,5 +90,27 @@ final class RuntimeOptionsTests: XCTestCase {
         var line = ""
         JSONLogHandler.appendQuoted("a\"b\\c\nd\u{1}", to: &line)
         XCTAssertEqual(line, #""a\"b\\c\nd\u0001""#)
+    }
+}
+
+final class RuntimeStatusTests: XCTestCase {
+    func testReadyOnlyOnceAssignedAndEveryPartitionIsCaughtUp() {
+        let status = RuntimeStatus(readyMaxLag: 10)
+        XCTAssertEqual(status.readiness.ready, false)
+        XCTAssertEqual(status.readiness.reason, "no partitions assigned")
+
+        let first = TopicPartition(topic: "in", partition: 0)
+        let second = TopicPartition(topic: "in", partition: 1)
+        status.setAssigned([first, second])
+        status.setLag([first: 3])
+        XCTAssertEqual(status.readiness.ready, false, "a partition with no known lag is not caught up")
+        XCTAssertTrue(status.readiness.reason.contains("in/1"))
+
+        status.setLag([first: 3, second: 11])
+        XCTAssertEqual(status.readiness.ready, false)
+        status.setLag([first: 3, second: 10])
+        XCTAssertEqual(status.readiness.ready, true)
+        XCTAssertEqual(status.totalLag, 13)
+        XCTAssertTrue(status.isAlive)
     }
 }
