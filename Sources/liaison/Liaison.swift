@@ -2,5 +2,8 @@ import ArgumentParser
 
 @main
 struct Liaison: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "liaison", abstract: "Liaison operator and developer command.")
+    static let configuration = CommandConfiguration(
+        commandName: "liaison",
+        abstract: "Operate and develop the Liaison fleet: brokers, topics, the demo and benchmarks.",
+        subcommands: [Demo.self, Dev.self, Topics.self, Bench.self])
 }

@@ -1,0 +1,10 @@
+/// The topics the fleet talks over. Every record is keyed by customer id.
+public enum LiaisonTopics {
+    public static let events = "liaison.events.v1"
+    public static let enriched = "liaison.enriched.v1"
+    public static let actions = "liaison.actions.v1"
+    public static let deliveries = "liaison.deliveries.v1"
+    public static let deadLetters = DeadLetterV1.topic
+
+    public static let all = [events, enriched, actions, deliveries, deadLetters]
+}

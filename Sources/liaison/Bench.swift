@@ -1,0 +1,277 @@
+import ArgumentParser
+import Foundation
+import LiaisonKafka
+import LiaisonRuntime
+import LiaisonStage
+import LiaisonStore
+import Logging
+import Synchronization
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput against a raw librdkafka baseline in the same run (use a release build).",
+        subcommands: [RuntimeBench.self])
+}
+
+/// `liaison bench runtime`: what the processing loop costs over a bare consume→produce loop.
+struct RuntimeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runtime",
+        abstract: "Raw passthrough versus the runtime with a no-op stage and SQLite checkpoints.")
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "Records to publish and push through each loop.")
+    var records = 1_000_000
+
+    @Option(help: "Partitions of the benchmark topics.")
+    var partitions: Int32 = 4
+
+    @Option(help: "Approximate size of each record's value in bytes.")
+    var recordSize = 200
+
+    @Option(help: "Most records per runtime batch.")
+    var batchMaxRecords = 5_000
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() async throws {
+        let brokers = try cluster.requiredBrokers()
+        let properties = try cluster.properties(brokers: brokers)
+        let run = String(UUID().uuidString.prefix(8)).lowercased()
+        let input = "bench.in-\(run)"
+        let rawOutput = "bench.raw-\(run)"
+        let runtimeOutput = "bench.runtime-\(run)"
+        let deadLetters = "bench.dlq-\(run)"
+        try KafkaAdmin(properties: properties).createTopics(
+            [input, rawOutput, runtimeOutput, deadLetters].map { TopicSpec(name: $0, partitions: partitions) })
+
+        progress("publishing \(records) records of ~\(recordSize) bytes to \(input)")
+        try publish(to: input, properties: properties)
+        progress("raw librdkafka passthrough")
+        let baseline = try rawPassthrough(from: input, to: rawOutput, properties: properties, group: "bench-raw-\(run)")
+        progress("runtime with a no-op stage")
+        let measured = try runtimePassthrough(
+            from: input, to: runtimeOutput, deadLetters: deadLetters, properties: properties, group: "bench-runtime-\(run)")
+        let result = BenchResult(
+            baselinePerSecond: baseline, throughputPerSecond: measured.perSecond,
+            p50Ms: measured.percentile(0.50), p99Ms: measured.percentile(0.99), rssMB: peakResidentMegabytes())
+        print(json ? result.json : result.text(records: records, recordSize: recordSize, partitions: partitions))
+    }
+
+    private func progress(_ message: String) {
+        FileHandle.standardError.write(Data("bench: \(message)\n".utf8))
+    }
+
+    private func publish(to topic: String, properties: KafkaProperties) throws {
+        let producer = try KafkaProducer(properties: properties)
+        let padding = String(repeating: "x", count: max(0, recordSize - 120))
+        var chunk: [OutputRecord] = []
+        for index in 0..<records {
+            let value = #"{"id":"b-\#(index)","type":"banking.transaction.posted","subject":"cust-\#(index % 10_000)","pad":"\#(padding)"}"#
+            chunk.append(OutputRecord(
+                id: "b-\(index)", topic: topic, key: Array("cust-\(index % 10_000)".utf8), value: Array(value.utf8)))
+            if chunk.count == 10_000 {
+                try producer.sendWithoutWaiting(chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        try producer.sendWithoutWaiting(chunk)
+        try producer.flush(timeout: .seconds(300))
+    }
+
+    /// Consume and re-produce as fast as librdkafka allows: no state, no ledger, no waiting.
+    private func rawPassthrough(from input: String, to output: String, properties: KafkaProperties, group: String) throws -> Double {
+        let consumer = try KafkaConsumer(
+            properties: properties.merging(benchGroupProperties).merging(["group.id": group]),
+            listener: StartWhereTheGroupLeftOff(), logger: Logger(label: "bench"))
+        defer { consumer.close() }
+        try consumer.subscribe([input])
+        let producer = try KafkaProducer(properties: properties)
+        var consumed = 0
+        var started: ContinuousClock.Instant?
+        var chunk: [OutputRecord] = []
+        let deadline = ContinuousClock.now + .seconds(600)
+        while consumed < records, ContinuousClock.now < deadline {
+            guard let record = try consumer.poll(timeoutMs: 100) else { continue }
+            if started == nil { started = .now }
+            chunk.append(OutputRecord(id: record.defaultID, topic: output, key: record.key, value: record.value, headers: record.headers))
+            consumed += 1
+            if chunk.count == 1_000 {
+                try producer.sendWithoutWaiting(chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        try producer.sendWithoutWaiting(chunk)
+        try producer.flush(timeout: .seconds(300))
+        guard consumed == records, let started else {
+            throw ValidationError("the raw passthrough saw only \(consumed) of \(records) records within 10 minutes")
+        }
+        return Double(records) / (ContinuousClock.now - started).seconds
+    }
+
+    private func runtimePassthrough(
+        from input: String, to output: String, deadLetters: String, properties: KafkaProperties, group: String
+    ) throws -> RuntimeMeasurement {
+        let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: stateDirectory) }
+        let settings = RuntimeSettings(
+            brokers: properties["bootstrap.servers"]!,
+            kafka: properties.values.filter { $0.key != "bootstrap.servers" }.merging(benchGroupProperties) { _, new in new },
+            stateDirectory: stateDirectory, groupID: group, inputTopics: [input], deadLetterTopic: deadLetters,
+            batchMaxRecords: batchMaxRecords)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let measurement = RuntimeMeasurement(expected: records)
+        let runtime = try StageRuntime(
+            stage: PassThroughStage(outputTopic: output), persistence: NoStatePersistence(), settings: settings,
+            logger: logger, batchObserver: { measurement.record($0) })
+        let finished = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        let thread = Thread {
+            do { try runtime.run() } catch { failure.withLock { $0 = error } }
+            finished.signal()
+        }
+        thread.start()
+        let deadline = ContinuousClock.now + .seconds(600)
+        while !measurement.isComplete, ContinuousClock.now < deadline, failure.withLock({ $0 == nil }) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        runtime.requestStop()
+        finished.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+        guard measurement.isComplete else {
+            throw ValidationError("the runtime checkpointed only \(measurement.processed) of \(records) records within 10 minutes")
+        }
+        return measurement
+    }
+
+    /// Short group timeouts: some Kafka-protocol brokers hold a join for the whole rebalance timeout.
+    private var benchGroupProperties: [String: String] {
+        ["max.poll.interval.ms": "10000", "session.timeout.ms": "6000"]
+    }
+}
+
+/// Re-emits every record unchanged: the runtime's own cost, with no stage logic to speak of.
+struct PassThroughStage: Stage {
+    let name = "bench"
+    let outputTopic: String
+
+    func process(_ record: InputRecord, inputID: String, state: NoState) throws(StageFailure) -> Effect<Never> {
+        Effect(outputs: [OutputRecord(id: "bench:\(inputID)", topic: outputTopic, key: record.key, value: record.value)])
+    }
+}
+
+final class StartWhereTheGroupLeftOff: RebalanceListener {
+    func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] { [:] }
+    func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) {}
+}
+
+/// Collects the runtime's batch reports: records checkpointed, when, and each record's latency.
+final class RuntimeMeasurement: Sendable {
+    private struct State {
+        var processed = 0
+        var firstPollNs: UInt64?
+        var lastCheckpointNs: UInt64 = 0
+        var latenciesNs: [UInt64] = []
+    }
+
+    private let state = Mutex(State())
+    let expected: Int
+
+    init(expected: Int) {
+        self.expected = expected
+        state.withLock { $0.latenciesNs.reserveCapacity(expected) }
+    }
+
+    func record(_ report: BatchReport) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        state.withLock { state in
+            state.processed += report.records
+            let polledAt = now - (report.latenciesNs.max() ?? 0)
+            state.firstPollNs = min(state.firstPollNs ?? polledAt, polledAt)
+            state.lastCheckpointNs = now
+            state.latenciesNs.append(contentsOf: report.latenciesNs)
+        }
+    }
+
+    var processed: Int { state.withLock { $0.processed } }
+    var isComplete: Bool { processed >= expected }
+
+    var perSecond: Double {
+        state.withLock { state in
+            Double(state.processed) / (Double(state.lastCheckpointNs - (state.firstPollNs ?? 0)) / 1e9)
+        }
+    }
+
+    func percentile(_ fraction: Double) -> Double {
+        state.withLock { state in
+            let sorted = state.latenciesNs.sorted()
+            guard !sorted.isEmpty else { return 0 }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]) / 1e6
+        }
+    }
+}
+
+struct BenchResult: Encodable {
+    var baselinePerSecond: Double
+    var throughputPerSecond: Double
+    var p50Ms: Double
+    var p99Ms: Double
+    var rssMB: Double
+
+    var ratio: Double { throughputPerSecond / baselinePerSecond }
+
+    enum CodingKeys: String, CodingKey {
+        case baselinePerSecond = "baseline_per_s", throughputPerSecond = "throughput_per_s", ratio
+        case p50Ms = "p50_ms", p99Ms = "p99_ms", rssMB = "rss_mb"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rounded(baselinePerSecond, 1), forKey: .baselinePerSecond)
+        try container.encode(rounded(throughputPerSecond, 1), forKey: .throughputPerSecond)
+        try container.encode(rounded(ratio, 3), forKey: .ratio)
+        try container.encode(rounded(p50Ms, 3), forKey: .p50Ms)
+        try container.encode(rounded(p99Ms, 3), forKey: .p99Ms)
+        try container.encode(rounded(rssMB, 1), forKey: .rssMB)
+    }
+
+    private func rounded(_ value: Double, _ places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (value * scale).rounded() / scale
+    }
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    func text(records: Int, recordSize: Int, partitions: Int32) -> String {
+        """
+        records:            \(records) of ~\(recordSize) bytes over \(partitions) partitions
+        raw passthrough:    \(Int(baselinePerSecond)) records/s
+        runtime (no-op):    \(Int(throughputPerSecond)) records/s, SQLite ledger and checkpoint per batch
+        ratio:              \(String(format: "%.3f", ratio))
+        latency poll→checkpoint: p50 \(String(format: "%.2f", p50Ms)) ms, p99 \(String(format: "%.2f", p99Ms)) ms
+        peak RSS:           \(String(format: "%.1f", rssMB)) MB
+        """
+    }
+}
+
+/// The process's peak resident set (VmHWM), in MB.
+func peakResidentMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
+    return kilobytes / 1024
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
