@@ -38,23 +38,15 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Produces `records` and blocks until the brokers acknowledged every one of them.
     /// Throws the first delivery failure; records that did get through stay written.
     public func sendAndWait(_ records: [OutputRecord]) throws(KafkaError) {
-        guard !records.isEmpty else { return }
-        let batch = DeliveryBatch(count: records.count)
-        try enqueue(records, batch: batch)
-        if let failure = batch.wait() { throw failure }
+        if let failure = try send(records).wait() { throw failure }
     }
 
-    /// Produces `records` and returns once the brokers acknowledged every one of them.
-    public func send(_ records: [OutputRecord]) async throws(KafkaError) {
-        guard !records.isEmpty else { return }
+    /// Produces `records` and returns at once; the returned delivery tells when they are acknowledged.
+    @discardableResult
+    public func send(_ records: [OutputRecord]) throws(KafkaError) -> PendingDelivery {
         let batch = DeliveryBatch(count: records.count)
         try enqueue(records, batch: batch)
-        if let failure = await batch.completion() { throw failure }
-    }
-
-    /// Produces without waiting; `flush` (or deinit) waits for the reports.
-    public func sendWithoutWaiting(_ records: [OutputRecord]) throws(KafkaError) {
-        try enqueue(records, batch: DeliveryBatch(count: records.count))
+        return PendingDelivery(batch: batch)
     }
 
     /// Waits until every queued record is delivered or the timeout passes.
@@ -149,12 +141,21 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPoi
     return bytes.withUnsafeBytes { body($0) }
 }
 
+/// Records handed to the producer whose delivery reports are still coming in.
+public struct PendingDelivery: Sendable {
+    fileprivate let batch: DeliveryBatch
+
+    /// Blocks until every record is acknowledged or failed; returns the first failure.
+    public func wait() -> KafkaError? {
+        batch.wait()
+    }
+}
+
 /// Counts the delivery reports of one batch and wakes whoever waits for the last one.
 final class DeliveryBatch: @unchecked Sendable {
     private let condition = NSCondition()
     private var remaining: Int
     private var failure: KafkaError?
-    private var continuation: CheckedContinuation<KafkaError?, Never>?
 
     init(count: Int) {
         remaining = count
@@ -179,17 +180,8 @@ final class DeliveryBatch: @unchecked Sendable {
 
     /// Called with the lock held; releases it.
     private func finishIfDone() {
-        let resume: CheckedContinuation<KafkaError?, Never>?
-        if remaining == 0 {
-            condition.broadcast()
-            resume = continuation
-            continuation = nil
-        } else {
-            resume = nil
-        }
-        let outcome = failure
+        if remaining == 0 { condition.broadcast() }
         condition.unlock()
-        resume?.resume(returning: outcome)
     }
 
     func wait() -> KafkaError? {
@@ -197,19 +189,5 @@ final class DeliveryBatch: @unchecked Sendable {
         defer { condition.unlock() }
         while remaining > 0 { condition.wait() }
         return failure
-    }
-
-    func completion() async -> KafkaError? {
-        await withCheckedContinuation { continuation in
-            condition.lock()
-            if remaining == 0 {
-                let outcome = failure
-                condition.unlock()
-                continuation.resume(returning: outcome)
-            } else {
-                self.continuation = continuation
-                condition.unlock()
-            }
-        }
     }
 }

@@ -1,4 +1,5 @@
 import CRdKafka
+import Logging
 
 /// librdkafka configuration, passed through untouched so TLS, SASL and tuning need no code here.
 public struct KafkaProperties: Sendable, Equatable {
@@ -35,6 +36,11 @@ public struct KafkaProperties: Sendable, Equatable {
                 throw KafkaError(message: "Kafka property '\(key)' was refused: \(reason)")
             }
         }
+        rd_kafka_conf_set_log_cb(conf) { _, level, facility, message in
+            librdkafkaLogger.log(
+                level: logLevel(syslog: level), "\(message.map { String(cString: $0) } ?? "")",
+                metadata: ["facility": "\(facility.map { String(cString: $0) } ?? "")"])
+        }
         return conf
     }
 }
@@ -50,4 +56,18 @@ func makeHandle(_ type: rd_kafka_type_t, conf: OpaquePointer, role: String) thro
         throw KafkaError(message: "cannot create the Kafka \(role): \(reason)")
     }
     return handle
+}
+
+/// librdkafka's own log lines, routed through swift-log so they share the process's format.
+private let librdkafkaLogger = Logger(label: "librdkafka")
+
+private func logLevel(syslog level: Int32) -> Logger.Level {
+    switch level {
+    case ...2: .critical
+    case 3: .error
+    case 4: .warning
+    case 5: .notice
+    case 6: .info
+    default: .debug
+    }
 }

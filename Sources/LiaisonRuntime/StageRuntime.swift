@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LiaisonKafka
 import LiaisonSchema
 import LiaisonStage
@@ -17,9 +18,12 @@ public struct BatchReport: Sendable {
     public var latenciesNs: [UInt64]
 }
 
-/// The one processing loop every stage runs in: poll a batch per partition, process it with
-/// the stage's pure logic, produce and await every delivery report, then commit state, ledger
-/// and checkpoint in one SQLite transaction, and finally commit the group offset asynchronously.
+/// The one processing loop every stage runs in. The polling thread takes a batch per partition,
+/// processes it with the stage's pure logic and hands the outputs to the producer; the checkpoint
+/// thread waits for every delivery report and commits state, ledger and checkpoint in one SQLite
+/// transaction; back on the polling thread the group offset is committed asynchronously.
+/// A partition has at most one batch in flight, so each batch sees its predecessor's state and
+/// ledger, while different partitions overlap their broker round trips and SQLite work.
 public final class StageRuntime<S: Stage, P: StatePersistence>: RebalanceListener, @unchecked Sendable
 where P.State == S.State {
     private let stage: S
@@ -27,9 +31,12 @@ where P.State == S.State {
     private let settings: RuntimeSettings
     private let logger: Logger
     private let producer: KafkaProducer
+    private let committer = CheckpointCommitter()
     private var consumer: KafkaConsumer?
     private var partitions: [TopicPartition: PartitionState] = [:]
+    /// Polled records not yet in a batch, in offset order per partition.
     private var pending: [TopicPartition: [Polled]] = [:]
+    private var inFlight: Set<TopicPartition> = []
     private let stopRequested = Atomic<Bool>(false)
     private let metrics: RuntimeMetrics
     /// Readiness, lag and liveness as the admin endpoint reports them.
@@ -56,6 +63,7 @@ where P.State == S.State {
         let consumer = try KafkaConsumer(properties: settings.consumerProperties, listener: self, logger: logger)
         self.consumer = consumer
         try consumer.subscribe(settings.inputTopics)
+        committer.start()
         logger.info("stage started", metadata: [
             "topics": "\(settings.inputTopics.joined(separator: ","))", "group": "\(settings.groupID)",
             "librdkafka": "\(librdkafkaVersion)",
@@ -63,29 +71,19 @@ where P.State == S.State {
         defer {
             consumer.close()
             self.consumer = nil
+            committer.stop()
             logger.info("stage stopped")
         }
         while !stopRequested.load(ordering: .relaxed) {
             status.beat()
+            settle(committer.takeCompleted())
             resumeRetriesThatAreDue()
-            guard let first = try consumer.poll(timeoutMs: 100) else {
-                refreshLag()
-                continue
+            if backlogIsFull {
+                settle(committer.waitForCompleted(timeout: .milliseconds(100)))
+            } else {
+                try pollBatch(consumer)
             }
-            var count = 1
-            append(first)
-            let deadline = ContinuousClock.now + settings.batchMaxWait
-            while count < settings.batchMaxRecords, ContinuousClock.now < deadline,
-                let next = try consumer.poll(timeoutMs: 0)
-            {
-                append(next)
-                count += 1
-            }
-            let batches = pending
-            pending = [:]
-            for (partition, records) in batches where partitions[partition] != nil {
-                processBatch(partition, records)
-            }
+            dispatchReadyBatches()
             refreshLag()
         }
     }
@@ -95,8 +93,20 @@ where P.State == S.State {
         stopRequested.store(true, ordering: .relaxed)
     }
 
+    private func pollBatch(_ consumer: KafkaConsumer) throws {
+        guard let first = try consumer.poll(timeoutMs: inFlight.isEmpty ? 100 : 1) else { return }
+        append(first)
+        var count = 1
+        let deadline = ContinuousClock.now + settings.batchMaxWait
+        while count < settings.batchMaxRecords, ContinuousClock.now < deadline, let next = try consumer.poll(timeoutMs: 0) {
+            append(next)
+            count += 1
+        }
+    }
+
     private func append(_ record: InputRecord) {
         let partition = TopicPartition(topic: record.position.topic, partition: record.position.partition)
+        guard partitions[partition] != nil else { return }
         pending[partition, default: []].append(Polled(record: record, polledAtNs: DispatchTime.now().uptimeNanoseconds))
     }
 
@@ -131,11 +141,17 @@ where P.State == S.State {
         return starts
     }
 
+    /// Lets partitions go only once their in-flight batch is checkpointed; records already polled
+    /// for them are processed first, unless the partition was lost to another member.
     public func partitionsRevoked(_ revoked: [TopicPartition], lost: Bool) {
         for partition in revoked {
-            if let records = pending.removeValue(forKey: partition), !lost, partitions[partition] != nil {
-                processBatch(partition, records)
+            while inFlight.contains(partition) { settle(committer.waitForCompleted()) }
+            if lost { pending[partition] = nil }
+            while let records = pending[partition], !records.isEmpty, partitions[partition] != nil {
+                dispatch(partition)
+                while inFlight.contains(partition) { settle(committer.waitForCompleted()) }
             }
+            pending[partition] = nil
             if partitions.removeValue(forKey: partition) != nil {
                 logger.info("partition revoked", metadata: ["partition": "\(partition)", "lost": "\(lost)"])
             }
@@ -146,13 +162,25 @@ where P.State == S.State {
 
     // MARK: Processing
 
-    private func processBatch(_ partition: TopicPartition, _ batch: [Polled]) {
-        guard let state = partitions[partition], !batch.isEmpty else { return }
+    private func dispatchReadyBatches() {
+        for partition in pending.keys where !inFlight.contains(partition) {
+            dispatch(partition)
+        }
+    }
+
+    /// Processes the partition's next batch and hands it to the checkpoint thread.
+    private func dispatch(_ partition: TopicPartition) {
+        guard let state = partitions[partition], let queued = pending[partition], !queued.isEmpty else {
+            pending[partition] = nil
+            return
+        }
+        let batch = Array(queued.prefix(settings.batchMaxRecords))
+        pending[partition] = queued.count > batch.count ? Array(queued.dropFirst(batch.count)) : nil
         let started = DispatchTime.now().uptimeNanoseconds
         let records = batch.map(\.record)
         do {
             let ids = records.map { stage.inputID(of: $0) }
-            let known = try state.store.knownInputIDs(Set(ids))
+            let known = try state.store.knownInputIDs(ids)
             var seen: Set<String> = []
             var fresh: [(record: InputRecord, id: String)] = []
             for (record, id) in zip(records, ids) where !known.contains(id) && seen.insert(id).inserted {
@@ -183,40 +211,63 @@ where P.State == S.State {
                     ].merging(settings.debugPayloads ? ["payload": "\(String(decoding: record.value, as: UTF8.self))"] : [:]) { a, _ in a })
                 }
             }
-            try producer.sendAndWait(outputs)
-            let nextOffset = records.last!.position.offset + 1
-            let checkpointStarted = DispatchTime.now().uptimeNanoseconds
-            try state.store.commit(nextOffset: nextOffset, ledger: ledger) { db in try persistence.save(changes, to: db) }
-            let finished = DispatchTime.now().uptimeNanoseconds
-            state.nextOffset = nextOffset
-            state.failures = 0
-            consumer?.commitAsync([partition: nextOffset])
-            state.metrics.recordsIn.increment(by: records.count)
-            state.metrics.recordsOut.increment(by: outputs.count - rejected)
-            state.metrics.recordsFailed.increment(by: rejected)
-            state.metrics.duplicates.increment(by: records.count - fresh.count)
-            metrics.batchDuration.recordNanoseconds(Int64(finished - started))
-            metrics.checkpointDuration.recordNanoseconds(Int64(finished - checkpointStarted))
-            batchObserver?(BatchReport(
-                partition: partition, records: records.count, duplicates: records.count - fresh.count, rejected: rejected,
-                latenciesNs: batch.map { finished - $0.polledAtNs }))
-        } catch let error as StoreError {
-            if case .fenced = error {
-                logger.warning("partition fenced off; giving it up", metadata: ["partition": "\(partition)", "error": "\(error)"])
-                partitions[partition] = nil
-                consumer?.pause([partition])
-                status.setAssigned(Set(partitions.keys))
-            } else {
-                retryLater(partition, from: records[0].position.offset, error: error)
-            }
+            let delivery = try producer.send(outputs)
+            let saveState = stateWriter(changes)
+            inFlight.insert(partition)
+            committer.submit(CheckpointJob(
+                partition: partition, store: state.store, delivery: delivery,
+                firstOffset: records[0].position.offset, nextOffset: records[records.count - 1].position.offset + 1,
+                ledger: ledger, saveState: saveState,
+                polledAtNs: batch.map(\.polledAtNs), startedNs: started, records: records.count,
+                duplicates: records.count - fresh.count, rejected: rejected, outputs: outputs.count - rejected))
         } catch {
             retryLater(partition, from: records[0].position.offset, error: error)
+        }
+    }
+
+    private func stateWriter(_ changes: [S.State.Change]) -> (Database) throws -> Void {
+        let persistence = self.persistence
+        return { db in try persistence.save(changes, to: db) }
+    }
+
+    /// Applies what the checkpoint thread finished: commit offsets and count on success,
+    /// rewind and retry (or give the partition up when fenced) on failure.
+    private func settle(_ outcomes: [CheckpointOutcome]) {
+        for outcome in outcomes {
+            let job = outcome.job
+            inFlight.remove(job.partition)
+            guard let state = partitions[job.partition] else { continue }
+            if let error = outcome.error {
+                if let storeError = error as? StoreError, case .fenced = storeError {
+                    logger.warning("partition fenced off; giving it up", metadata: ["partition": "\(job.partition)", "error": "\(error)"])
+                    partitions[job.partition] = nil
+                    pending[job.partition] = nil
+                    consumer?.pause([job.partition])
+                    status.setAssigned(Set(partitions.keys))
+                } else {
+                    retryLater(job.partition, from: job.firstOffset, error: error)
+                }
+                continue
+            }
+            state.nextOffset = job.nextOffset
+            state.failures = 0
+            consumer?.commitAsync([job.partition: job.nextOffset])
+            state.metrics.recordsIn.increment(by: job.records)
+            state.metrics.recordsOut.increment(by: job.outputs)
+            state.metrics.recordsFailed.increment(by: job.rejected)
+            state.metrics.duplicates.increment(by: job.duplicates)
+            metrics.batchDuration.recordNanoseconds(Int64(outcome.finishedNs - job.startedNs))
+            metrics.checkpointDuration.recordNanoseconds(Int64(outcome.finishedNs - outcome.checkpointStartedNs))
+            batchObserver?(BatchReport(
+                partition: job.partition, records: job.records, duplicates: job.duplicates, rejected: job.rejected,
+                latenciesNs: job.polledAtNs.map { outcome.finishedNs - $0 }))
         }
     }
 
     /// Rewinds a partition to the start of a batch that could not be completed and pauses it
     /// with exponential back-off; nothing of the batch was checkpointed, so nothing is lost.
     private func retryLater(_ partition: TopicPartition, from offset: Int64, error: any Error) {
+        pending[partition] = nil
         guard let state = partitions[partition] else { return }
         state.failures += 1
         let delay = Duration.milliseconds(min(30_000, 100 << min(state.failures, 9)))
@@ -244,6 +295,13 @@ where P.State == S.State {
         guard !due.isEmpty else { return }
         for partition in due { partitions[partition]?.resumeAt = nil }
         consumer?.resume(due)
+    }
+
+    /// True while some partition has two batches' worth of polled records waiting behind its
+    /// in-flight batch. The loop then stops taking records and waits for a checkpoint instead, so
+    /// librdkafka's own bounded prefetch throttles fetching and memory stays bounded.
+    private var backlogIsFull: Bool {
+        !inFlight.isEmpty && pending.values.contains { $0.count >= 2 * settings.batchMaxRecords }
     }
 
     private func deadLetter(_ record: InputRecord, inputID: String, failure: StageFailure) -> OutputRecord {
@@ -293,3 +351,4 @@ final class PartitionState {
         self.nextOffset = nextOffset
     }
 }
+

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LiaisonStage
+import Synchronization
 
 /// Where a partition's state lives: `STATE_DIR/<stage>/<topic>-<partition>.sqlite`, so the
 /// partition's file can move with it to whichever replica owns it.
@@ -30,7 +31,9 @@ public enum Durability: String, Sendable {
     case full = "FULL"
 }
 
-/// One ledger row: what became of one input record.
+/// One ledger row: what became of one input record. Rows are keyed by offset (the file is the
+/// partition's, so topic and partition are implied), which keeps inserts append-only; a unique
+/// index on the input id makes de-duplication a lookup.
 public struct LedgerEntry: Sendable, Equatable {
     public var inputID: String
     public var position: RecordPosition
@@ -54,6 +57,8 @@ public final class PartitionStore: @unchecked Sendable {
     private let database: DatabaseQueue
     /// The epoch this handle claimed; a write finding a newer one in the file is refused.
     public private(set) var ownerEpoch: Int64 = 0
+    /// Every ledgered input id, approximately: read by the polling thread, grown by commits.
+    private let seenIDs: Mutex<InputIDFilter>
 
     /// Opens (creating if needed) and migrates the partition's file.
     public init(
@@ -73,6 +78,7 @@ public final class PartitionStore: @unchecked Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue)")
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
         }
         var migrator = DatabaseMigrator()
         Self.registerLedgerMigrations(&migrator)
@@ -80,8 +86,19 @@ public final class PartitionStore: @unchecked Sendable {
         do {
             database = try DatabaseQueue(path: url.path, configuration: configuration)
             try migrator.migrate(database)
+            seenIDs = Mutex(try Self.loadFilter(database))
         } catch {
             throw StoreError.database(url.path, underlying: "\(error)")
+        }
+    }
+
+    private static func loadFilter(_ database: DatabaseQueue) throws -> InputIDFilter {
+        try database.read { db in
+            let rows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM liaison_ledger") ?? 0
+            var filter = InputIDFilter(capacity: max(1_000_000, rows * 2))
+            let ids = try String.fetchCursor(db, sql: "SELECT input_id FROM liaison_ledger")
+            while let id = try ids.next() { filter.insert(id) }
+            return filter
         }
     }
 
@@ -96,19 +113,20 @@ public final class PartitionStore: @unchecked Sendable {
                 );
                 INSERT INTO liaison_checkpoint (id, next_offset, owner_epoch, updated_at_ms) VALUES (1, NULL, 0, 0);
                 CREATE TABLE liaison_ledger (
-                    input_id TEXT PRIMARY KEY,
-                    topic TEXT NOT NULL,
-                    partition INTEGER NOT NULL,
-                    "offset" INTEGER NOT NULL,
+                    "offset" INTEGER PRIMARY KEY,
+                    input_id TEXT NOT NULL,
                     verdict TEXT NOT NULL,
                     reason TEXT,
                     output_ids TEXT NOT NULL,
                     processed_at_ms INTEGER NOT NULL
                 );
-                CREATE INDEX liaison_ledger_by_time ON liaison_ledger (processed_at_ms);
+                CREATE UNIQUE INDEX liaison_ledger_by_input_id ON liaison_ledger (input_id);
                 """)
         }
     }
+
+    /// SQLite's page cache per partition file: enough to keep a large ledger's id index in memory.
+    private static let pageCacheKiB = 32 * 1024
 
     /// Takes ownership of the file for this process, fencing off any earlier owner still writing.
     @discardableResult
@@ -127,25 +145,31 @@ public final class PartitionStore: @unchecked Sendable {
 
     /// Which of `ids` the ledger already holds: those records were processed before.
     public func knownInputIDs(_ ids: some Collection<String>) throws(StoreError) -> Set<String> {
-        guard !ids.isEmpty else { return [] }
+        let candidates = seenIDs.withLock { filter in ids.filter { filter.mightContain($0) } }
+        guard !candidates.isEmpty else { return [] }
         return try read { db in
             var known: Set<String> = []
-            let all = Array(ids)
-            for start in stride(from: 0, to: all.count, by: 500) {
-                let chunk = Array(all[start..<min(start + 500, all.count)])
+            let all = candidates
+            for start in stride(from: 0, to: all.count, by: Self.lookupChunk) {
+                let chunk = Array(all[start..<min(start + Self.lookupChunk, all.count)])
                 let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let found = try String.fetchAll(
-                    db, sql: "SELECT input_id FROM liaison_ledger WHERE input_id IN (\(placeholders))",
-                    arguments: StatementArguments(chunk))
-                known.formUnion(found)
+                let lookup = try db.cachedStatement(sql: "SELECT input_id FROM liaison_ledger WHERE input_id IN (\(placeholders))")
+                lookup.setUncheckedArguments(StatementArguments(chunk))
+                known.formUnion(try String.fetchAll(lookup))
             }
             return known
         }
     }
 
+    /// Ledger rows written per statement: one statement per row would cost more than the rows.
+    private static let insertChunk = 100
+
+    /// Ids looked up per statement: large enough to amortise the statement, within SQLite's limit.
+    private static let lookupChunk = 500
+
     public func ledgerEntry(for inputID: String) throws(StoreError) -> LedgerEntry? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM liaison_ledger WHERE input_id = ?", arguments: [inputID]).map(Self.ledgerEntry)
+            try Row.fetchOne(db, sql: "SELECT * FROM liaison_ledger WHERE input_id = ?", arguments: [inputID]).map(ledgerEntry)
         }
     }
 
@@ -161,19 +185,38 @@ public final class PartitionStore: @unchecked Sendable {
             let current = try Int64.fetchOne(db, sql: "SELECT owner_epoch FROM liaison_checkpoint")!
             guard current == epoch else { throw StoreError.fenced(path, ownEpoch: epoch, currentEpoch: current) }
             try stageWrites(db)
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO liaison_ledger (input_id, topic, partition, "offset", verdict, reason, output_ids, processed_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for entry in ledger {
-                try insert.execute(arguments: [
-                    entry.inputID, entry.position.topic, entry.position.partition, entry.position.offset,
-                    entry.verdict.rawValue, entry.reason, entry.outputIDs.joined(separator: "\n"), now,
-                ])
+            for start in stride(from: 0, to: ledger.count, by: Self.insertChunk) {
+                let chunk = ledger[start..<min(start + Self.insertChunk, ledger.count)]
+                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                let insert = try db.cachedStatement(sql: """
+                    INSERT INTO liaison_ledger ("offset", input_id, verdict, reason, output_ids, processed_at_ms) VALUES \(rows)
+                    """)
+                var values: [(any DatabaseValueConvertible)?] = []
+                values.reserveCapacity(chunk.count * 6)
+                for entry in chunk {
+                    values += [
+                        entry.position.offset, entry.inputID, entry.verdict.rawValue, entry.reason,
+                        entry.outputIDs.joined(separator: "\n"), now,
+                    ]
+                }
+                insert.setUncheckedArguments(StatementArguments(values))
+                try insert.execute()
             }
             try db.execute(
                 sql: "UPDATE liaison_checkpoint SET next_offset = ?, updated_at_ms = ?",
                 arguments: [nextOffset, now])
+        }
+        let full = seenIDs.withLock { filter in
+            for entry in ledger { filter.insert(entry.inputID) }
+            return filter.isFull
+        }
+        if full {
+            do {
+                let rebuilt = try Self.loadFilter(database)
+                seenIDs.withLock { $0 = rebuilt }
+            } catch {
+                throw StoreError.database(location.url.path, underlying: "\(error)")
+            }
         }
     }
 
@@ -203,11 +246,11 @@ public final class PartitionStore: @unchecked Sendable {
         }
     }
 
-    static func ledgerEntry(_ row: Row) -> LedgerEntry {
+    private func ledgerEntry(_ row: Row) -> LedgerEntry {
         let outputs: String = row["output_ids"]
         return LedgerEntry(
             inputID: row["input_id"],
-            position: RecordPosition(topic: row["topic"], partition: row["partition"], offset: row["offset"]),
+            position: RecordPosition(topic: location.topic, partition: location.partition, offset: row["offset"]),
             verdict: Verdict(rawValue: row["verdict"]) ?? .rejected,
             reason: row["reason"],
             outputIDs: outputs.isEmpty ? [] : outputs.components(separatedBy: "\n"))

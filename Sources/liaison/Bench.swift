@@ -73,11 +73,11 @@ struct RuntimeBench: AsyncParsableCommand {
             chunk.append(OutputRecord(
                 id: "b-\(index)", topic: topic, key: Array("cust-\(index % 10_000)".utf8), value: Array(value.utf8)))
             if chunk.count == 10_000 {
-                try producer.sendWithoutWaiting(chunk)
+                try producer.send(chunk)
                 chunk.removeAll(keepingCapacity: true)
             }
         }
-        try producer.sendWithoutWaiting(chunk)
+        try producer.send(chunk)
         try producer.flush(timeout: .seconds(300))
     }
 
@@ -99,11 +99,11 @@ struct RuntimeBench: AsyncParsableCommand {
             chunk.append(OutputRecord(id: record.defaultID, topic: output, key: record.key, value: record.value, headers: record.headers))
             consumed += 1
             if chunk.count == 1_000 {
-                try producer.sendWithoutWaiting(chunk)
+                try producer.send(chunk)
                 chunk.removeAll(keepingCapacity: true)
             }
         }
-        try producer.sendWithoutWaiting(chunk)
+        try producer.send(chunk)
         try producer.flush(timeout: .seconds(300))
         guard consumed == records, let started else {
             throw ValidationError("the raw passthrough saw only \(consumed) of \(records) records within 10 minutes")

@@ -40,13 +40,13 @@ struct Demo: AsyncParsableCommand {
             brokers = configured
             try KafkaAdmin(properties: try cluster.properties(brokers: brokers))
                 .createTopics(topics.map { TopicSpec(name: $0, partitions: 4) })
-            print("using the cluster at \(brokers)")
+            say("using the cluster at \(brokers)")
         } else {
             let broker = try EmbeddedBroker()
             for topic in topics { try broker.createTopic(topic, partitions: 4) }
             brokers = broker.bootstrapServers
             embedded = broker
-            print("started the embedded broker at \(brokers) (in memory; pass --brokers for a real cluster)")
+            say("started the embedded broker at \(brokers) (in memory; pass --brokers for a real cluster)")
         }
 
         let stages = try (1...replicas).map { replica in
@@ -55,11 +55,11 @@ struct Demo: AsyncParsableCommand {
         defer {
             for stage in stages where stage.isRunning { stage.terminate() }
         }
-        print("started \(replicas) counting-stage processes; logs in \(state.path)")
+        say("started \(replicas) counting-stage processes; logs in \(state.path)")
 
         let badRecords = max(1, records / 2_000)
         try publish(brokers: brokers, badRecords: badRecords)
-        print("published \(records) upstream records for \(customers) customers, \(badRecords) of them without a customer key")
+        say("published \(records) upstream records for \(customers) customers, \(badRecords) of them without a customer key")
 
         let expected = records
         let progress = ProgressReader(state: state.appendingPathComponent("counter"))
@@ -67,32 +67,31 @@ struct Demo: AsyncParsableCommand {
         var last = progress.read()
         while last.accepted + last.rejected < expected, Date().timeIntervalSince(started) < 180 {
             let line = "  processed \(last.accepted + last.rejected)/\(expected)  accepted \(last.accepted)  dead-lettered \(last.rejected)"
-            print("\r\(line)", terminator: "")
-            fflush(stdout)
+            write("\r\(line)")
             try await Task.sleep(for: .milliseconds(500))
             last = progress.read()
         }
-        print("\r  processed \(last.accepted + last.rejected)/\(expected)  accepted \(last.accepted)  dead-lettered \(last.rejected)")
+        write("\r  processed \(last.accepted + last.rejected)/\(expected)  accepted \(last.accepted)  dead-lettered \(last.rejected)\n")
 
         for stage in stages { stage.terminate() }
         for stage in stages { stage.waitUntilExit() }
         withExtendedLifetime(embedded) {}
 
         let summary = progress.read()
-        print("")
-        print("customers counted: \(summary.counts.count), records counted: \(summary.counts.values.reduce(0, +))")
+        say("")
+        say("customers counted: \(summary.counts.count), records counted: \(summary.counts.values.reduce(0, +))")
         for (customer, count) in summary.counts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(5) {
-            print("  \(customer): \(count)")
+            say("  \(customer): \(count)")
         }
-        print("dead letters by reason:")
+        say("dead letters by reason:")
         for (reason, count) in summary.reasons.sorted(by: { $0.key < $1.key }) {
-            print("  \(reason): \(count)")
+            say("  \(reason): \(count)")
         }
-        print("state files: \(state.appendingPathComponent("counter").path)")
+        say("state files: \(state.appendingPathComponent("counter").path)")
         guard summary.accepted + summary.rejected == expected else {
             throw ValidationError("only \(summary.accepted + summary.rejected) of \(expected) records were processed in time; see the logs")
         }
-        print("every record was counted once or dead-lettered with its reason")
+        say("every record was counted once or dead-lettered with its reason")
     }
 
     private func launchCounter(replica: Int, brokers: String, state: URL) throws -> Process {
@@ -167,4 +166,13 @@ struct ProgressReader {
         }
         return snapshot
     }
+}
+
+/// Writes straight to standard output, unbuffered, so the progress line and the rest keep their order.
+private func write(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+private func say(_ line: String) {
+    write(line + "\n")
 }

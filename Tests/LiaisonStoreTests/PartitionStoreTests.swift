@@ -47,6 +47,7 @@ final class PartitionStoreTests: XCTestCase {
         let reopened = try PartitionStore(location: location())
         XCTAssertEqual(try reopened.checkpoint(), 42)
         XCTAssertEqual(try reopened.ledgerEntry(for: "a"), entry("a", offset: 41))
+        XCTAssertEqual(try reopened.knownInputIDs(["a", "never-seen"]), ["a"])
     }
 
     func testKnownInputIDsFindsOnlyLedgeredIDsAcrossChunks() throws {

@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import LiaisonKafka
+import LiaisonStore
+
+/// A batch whose outputs are on their way to the brokers, waiting to be checkpointed.
+struct CheckpointJob: @unchecked Sendable {
+    var partition: TopicPartition
+    var store: PartitionStore
+    var delivery: PendingDelivery
+    var firstOffset: Int64
+    var nextOffset: Int64
+    var ledger: [LedgerEntry]
+    var saveState: (Database) throws -> Void
+    var polledAtNs: [UInt64]
+    var startedNs: UInt64
+    var records: Int
+    var duplicates: Int
+    var rejected: Int
+    var outputs: Int
+}
+
+struct CheckpointOutcome: @unchecked Sendable {
+    var job: CheckpointJob
+    /// nil when the batch is durable; otherwise why it is not (nothing of it was checkpointed).
+    var error: (any Error)?
+    var checkpointStartedNs: UInt64
+    var finishedNs: UInt64
+}
+
+/// Waits for each batch's delivery reports and then commits its checkpoint, on its own thread,
+/// so the polling thread can prepare the next partition's batch in the meantime.
+final class CheckpointCommitter: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [CheckpointJob] = []
+    private var completed: [CheckpointOutcome] = []
+    private var stopping = false
+    private var thread: Thread?
+
+    func start() {
+        let thread = Thread { [self] in work() }
+        thread.name = "liaison-checkpoint"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Finishes the queued jobs, then ends the thread.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func submit(_ job: CheckpointJob) {
+        condition.lock()
+        queue.append(job)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The outcomes that arrived since the last call, without waiting.
+    func takeCompleted() -> [CheckpointOutcome] {
+        condition.lock()
+        defer { condition.unlock() }
+        let outcomes = completed
+        completed.removeAll()
+        return outcomes
+    }
+
+    /// Blocks until at least one outcome arrived, or the timeout passed.
+    func waitForCompleted(timeout: Duration? = nil) -> [CheckpointOutcome] {
+        let deadline = timeout.map { Date().addingTimeInterval(Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
+        condition.lock()
+        defer { condition.unlock() }
+        while completed.isEmpty {
+            if let deadline {
+                if !condition.wait(until: deadline) { break }
+            } else {
+                condition.wait()
+            }
+        }
+        let outcomes = completed
+        completed.removeAll()
+        return outcomes
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while queue.isEmpty, !stopping { condition.wait() }
+            if queue.isEmpty {
+                condition.unlock()
+                return
+            }
+            let job = queue.removeFirst()
+            condition.unlock()
+
+            let outcome = checkpoint(job)
+            condition.lock()
+            completed.append(outcome)
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private func checkpoint(_ job: CheckpointJob) -> CheckpointOutcome {
+        if let failure = job.delivery.wait() {
+            let now = DispatchTime.now().uptimeNanoseconds
+            return CheckpointOutcome(job: job, error: failure, checkpointStartedNs: now, finishedNs: now)
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        var error: (any Error)?
+        do {
+            try job.store.commit(nextOffset: job.nextOffset, ledger: job.ledger, stageWrites: job.saveState)
+        } catch let failure {
+            error = failure
+        }
+        return CheckpointOutcome(job: job, error: error, checkpointStartedNs: started, finishedNs: DispatchTime.now().uptimeNanoseconds)
+    }
+}
