@@ -70,17 +70,7 @@ public struct RuntimeOptions: ParsableArguments {
                 "no Kafka brokers configured: pass --brokers HOST:PORT or set LIAISON_BROKERS "
                     + "(for a local try, `liaison dev` starts an embedded broker and prints its address)")
         }
-        var kafkaProperties = file.kafka
-        for (name, value) in environment where name.hasPrefix("LIAISON_KAFKA_") {
-            let key = name.dropFirst("LIAISON_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
-            kafkaProperties[key] = value
-        }
-        for pair in kafka {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw ConfigurationError("--kafka expects key=value, got '\(pair)'")
-            }
-            kafkaProperties[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-        }
+        let kafkaProperties = try mergedKafkaProperties(file: file.kafka, environment: environment, flags: kafka)
         let inputs = !self.inputs.isEmpty ? self.inputs : (file.list("input") ?? defaultInputs)
         guard !inputs.isEmpty else { throw ConfigurationError("no input topic: pass --input TOPIC") }
 
@@ -131,6 +121,25 @@ public struct RuntimeOptions: ParsableArguments {
         values["log-level"] = logLevel
         return values
     }
+}
+
+/// librdkafka properties from a file's `kafka:` map, then `LIAISON_KAFKA_<KEY>` variables (dots
+/// written as underscores), then `--kafka key=value` flags; a later source wins.
+public func mergedKafkaProperties(
+    file: [String: String] = [:], environment: [String: String], flags: [String]
+) throws(ConfigurationError) -> [String: String] {
+    var properties = file
+    for (name, value) in environment where name.hasPrefix("LIAISON_KAFKA_") {
+        let key = name.dropFirst("LIAISON_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
+        properties[key] = value
+    }
+    for pair in flags {
+        guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+            throw ConfigurationError("--kafka expects key=value, got '\(pair)'")
+        }
+        properties[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+    }
+    return properties
 }
 
 /// A configuration value that cannot be used, with what to do about it.

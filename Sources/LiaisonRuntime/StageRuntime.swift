@@ -104,9 +104,11 @@ where P.State == S.State {
         }
     }
 
+    /// Queues a polled record for its partition's next batch. Records of a partition waiting to
+    /// retry are dropped: they were fetched before its rewind and will be fetched again after it.
     private func append(_ record: InputRecord) {
         let partition = TopicPartition(topic: record.position.topic, partition: record.position.partition)
-        guard partitions[partition] != nil else { return }
+        guard let state = partitions[partition], state.resumeAt == nil else { return }
         pending[partition, default: []].append(Polled(record: record, polledAtNs: DispatchTime.now().uptimeNanoseconds))
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiaisonKafka
+import LiaisonRuntime
 
 /// How a `liaison` command reaches a cluster: the same flags and variables as the stages.
 struct ClusterOptions: ParsableArguments {
@@ -16,17 +17,8 @@ struct ClusterOptions: ParsableArguments {
     }
 
     func properties(brokers: String) throws -> KafkaProperties {
-        var values: [String: String] = [:]
-        for (name, value) in ProcessInfo.processInfo.environment where name.hasPrefix("LIAISON_KAFKA_") {
-            values[name.dropFirst("LIAISON_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")] = value
-        }
-        for pair in kafka {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw ValidationError("--kafka expects key=value, got '\(pair)'") }
-            values[String(parts[0])] = String(parts[1])
-        }
-        values["bootstrap.servers"] = brokers
-        return KafkaProperties(values)
+        KafkaProperties(try mergedKafkaProperties(environment: ProcessInfo.processInfo.environment, flags: kafka))
+            .merging(["bootstrap.servers": brokers])
     }
 
     /// Brokers for commands that need a real cluster, with a way forward when there is none.
