@@ -194,8 +194,14 @@ where P.State == S.State {
             var ledger: [LedgerEntry] = []
             var rejected = 0
             for (record, id) in fresh {
-                do {
+                do throws(StageFailure) {
                     let effect = try stage.process(record, inputID: id, state: stageState)
+                    if let oversized = effect.outputs.first(where: { $0.approximateBytes > maxMessageBytes }) {
+                        throw StageFailure(
+                            code: "output_too_large",
+                            message: "the record's output for \(oversized.topic) has about \(oversized.approximateBytes) bytes; "
+                                + "the producer's message.max.bytes is \(maxMessageBytes)")
+                    }
                     for change in effect.changes { stageState.apply(change) }
                     changes.append(contentsOf: effect.changes)
                     outputs.append(contentsOf: effect.outputs)
@@ -306,18 +312,33 @@ where P.State == S.State {
         !inFlight.isEmpty && pending.values.contains { $0.count >= 2 * settings.batchMaxRecords }
     }
 
+    /// The producer's limit on one record; librdkafka's default unless configured.
+    private var maxMessageBytes: Int {
+        settings.kafka["message.max.bytes"].flatMap(Int.init) ?? 1_000_000
+    }
+
+    /// The rejected record as a dead letter. Key and value are cut short (and marked so) only when
+    /// the letter would otherwise be too large to publish, so a poison record can never block
+    /// the partition behind it.
     private func deadLetter(_ record: InputRecord, inputID: String, failure: StageFailure) -> OutputRecord {
+        let budget = max(1_024, (maxMessageBytes - 16_384) * 3 / 4)
+        let headers = record.headers.map { DeadLetterV1.Header(name: $0.name, valueBase64: Data($0.value).base64EncodedString()) }
+        let headerBytes = record.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
+        let truncated = (record.key?.count ?? 0) + record.value.count + headerBytes > budget
+        let keyBudget = truncated ? budget / 4 : Int.max
+        let key = record.key.map { Array($0.prefix(keyBudget)) }
+        let value = truncated ? Array(record.value.prefix(max(0, budget - (key?.count ?? 0) - headerBytes))) : record.value
         let letter = DeadLetterV1(
             reason: failure.code, message: failure.message, stage: stage.name, inputID: inputID,
             source: .init(topic: record.position.topic, partition: record.position.partition, offset: record.position.offset),
-            keyBase64: record.key.map { Data($0).base64EncodedString() },
-            valueBase64: Data(record.value).base64EncodedString(),
-            headers: record.headers.map { .init(name: $0.name, valueBase64: Data($0.value).base64EncodedString()) },
+            keyBase64: key.map { Data($0).base64EncodedString() },
+            valueBase64: Data(value).base64EncodedString(), truncated: truncated, valueBytes: record.value.count,
+            headers: headerBytes > budget ? [] : headers,
             rejectedAt: ISO8601DateFormatter().string(from: Date()))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return OutputRecord(
-            id: "\(stage.name):dlq:\(inputID)", topic: settings.deadLetterTopic, key: record.key,
+            id: "\(stage.name):dlq:\(inputID)", topic: settings.deadLetterTopic, key: key,
             value: Array((try? encoder.encode(letter)) ?? Data()),
             headers: [RecordHeader(name: "liaison-dlq-reason", string: failure.code)])
     }

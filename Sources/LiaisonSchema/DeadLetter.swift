@@ -16,6 +16,10 @@ public struct DeadLetterV1: Codable, Sendable, Equatable {
     public var source: SourcePosition
     public var keyBase64: String?
     public var valueBase64: String
+    /// Set when the original key and value were too large to publish whole and were cut short.
+    public var truncated: Bool
+    /// Size of the original value in bytes, whole or not.
+    public var valueBytes: Int
     public var headers: [Header]
     /// When the record was rejected, RFC 3339 UTC.
     public var rejectedAt: String
@@ -44,7 +48,7 @@ public struct DeadLetterV1: Codable, Sendable, Equatable {
 
     public init(
         reason: String, message: String, stage: String, inputID: String, source: SourcePosition,
-        keyBase64: String?, valueBase64: String, headers: [Header], rejectedAt: String
+        keyBase64: String?, valueBase64: String, truncated: Bool, valueBytes: Int, headers: [Header], rejectedAt: String
     ) {
         self.reason = reason
         self.message = message
@@ -53,6 +57,8 @@ public struct DeadLetterV1: Codable, Sendable, Equatable {
         self.source = source
         self.keyBase64 = keyBase64
         self.valueBase64 = valueBase64
+        self.truncated = truncated
+        self.valueBytes = valueBytes
         self.headers = headers
         self.rejectedAt = rejectedAt
     }

@@ -78,4 +78,10 @@ public struct OutputRecord: Sendable {
         self.value = value
         self.headers = headers
     }
+
+    /// Its size on the wire, near enough to compare with the producer's `message.max.bytes`.
+    public var approximateBytes: Int {
+        let headerBytes = headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
+        return (key?.count ?? 0) + value.count + headerBytes + recordIDHeader.utf8.count + id.utf8.count + 128
+    }
 }

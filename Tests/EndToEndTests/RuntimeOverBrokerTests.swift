@@ -21,9 +21,11 @@ final class RuntimeOverBrokerTests: XCTestCase {
     }
 
     /// Runs the counting stage on a background thread until the returned closure is called.
-    private func runCounter(brokers: String, input: String, output: String, dlq: String) throws -> () -> Void {
+    private func runCounter(
+        brokers: String, input: String, output: String, dlq: String, kafka: [String: String] = [:]
+    ) throws -> () -> Void {
         let settings = RuntimeSettings(
-            brokers: brokers, kafka: TestCluster.groupProperties, stateDirectory: state.url, groupID: "runtime-\(UUID())",
+            brokers: brokers, kafka: TestCluster.groupProperties.merging(kafka) { _, new in new }, stateDirectory: state.url, groupID: "runtime-\(UUID())",
             inputTopics: [input], deadLetterTopic: dlq, batchMaxRecords: 100)
         let runtime = try StageRuntime(
             stage: CountingStage(outputTopic: output), persistence: CountPersistence(), settings: settings,
@@ -64,6 +66,7 @@ final class RuntimeOverBrokerTests: XCTestCase {
         XCTAssertEqual(letter.inputID, "poison-1")
         XCTAssertEqual(letter.source, .init(topic: input, partition: 0, offset: 100))
         XCTAssertEqual(Data(base64Encoded: letter.valueBase64), Data("no key here".utf8))
+        XCTAssertFalse(letter.truncated)
         XCTAssertTrue(letter.headers.contains { $0.name == "origin" && Data(base64Encoded: $0.valueBase64) == Data("crm".utf8) })
         XCTAssertTrue(letter.message.contains("\(input)/0@100"), letter.message)
         XCTAssertEqual(letters.first?.header("liaison-dlq-reason"), Array("missing_key".utf8))
@@ -71,6 +74,32 @@ final class RuntimeOverBrokerTests: XCTestCase {
         let ledger = try state.ledgerIDs(stage: "counter")
         XCTAssertEqual(ledger.count, 201)
         XCTAssertTrue(ledger.contains("poison-1"))
+    }
+
+    func testAnOutputTooLargeToPublishIsDeadLetteredInsteadOfBlockingThePartition() throws {
+        let cluster = try TestCluster()
+        let (input, output, dlq) = (cluster.topic("large.in"), cluster.topic("large.out"), cluster.topic("large.dlq"))
+        try cluster.createTopics([TopicSpec(name: input, partitions: 1), TopicSpec(name: output, partitions: 1), TopicSpec(name: dlq, partitions: 1)])
+        var records = upstreamRecords(topic: input, count: 50, customers: 5)
+        // The counting stage copies the key into its output: this one cannot be published under the limit below.
+        let hugeKey = Array(repeating: UInt8(ascii: "k"), count: 150_000)
+        records.insert(OutputRecord(id: "huge-1", topic: input, key: hugeKey, value: Array("{}".utf8)), at: 20)
+        try cluster.produce(records)
+
+        let stop = try runCounter(
+            brokers: cluster.brokers, input: input, output: output, dlq: dlq, kafka: ["message.max.bytes": "100000"])
+        XCTAssertTrue(try eventually(timeout: 60) { try state.counts(stage: "counter").values.reduce(0, +) >= 50 })
+        stop()
+
+        XCTAssertEqual(try state.counts(stage: "counter"), expectedCounts(count: 50, customers: 5))
+        let letters = try cluster.read(dlq, count: 1)
+        let letter = try JSONDecoder().decode(DeadLetterV1.self, from: Data(try XCTUnwrap(letters.first).value))
+        XCTAssertEqual(letter.reason, "output_too_large")
+        XCTAssertEqual(letter.inputID, "huge-1")
+        XCTAssertTrue(letter.truncated)
+        XCTAssertEqual(letter.valueBytes, 2)
+        XCTAssertLessThan(letters[0].value.count, 100_000)
+        XCTAssertTrue(letter.message.contains("message.max.bytes is 100000"), letter.message)
     }
 
     func testTheEmbeddedBrokerRunsTheSameRuntime() throws {
