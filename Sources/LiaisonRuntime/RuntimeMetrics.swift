@@ -93,8 +93,4 @@ public final class RuntimeStatus: Sendable {
             return (false, "more than \(readyMaxLag) records behind (or not yet fetched) on \(names)")
         }
     }
-
-    public var totalLag: Int64 {
-        state.withLock { $0.lag.values.reduce(0, +) }
-    }
 }
