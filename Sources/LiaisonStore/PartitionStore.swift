@@ -149,9 +149,8 @@ public final class PartitionStore: @unchecked Sendable {
         guard !candidates.isEmpty else { return [] }
         return try read { db in
             var known: Set<String> = []
-            let all = candidates
-            for start in stride(from: 0, to: all.count, by: Self.lookupChunk) {
-                let chunk = Array(all[start..<min(start + Self.lookupChunk, all.count)])
+            for start in stride(from: 0, to: candidates.count, by: Self.lookupChunk) {
+                let chunk = Array(candidates[start..<min(start + Self.lookupChunk, candidates.count)])
                 let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let lookup = try db.cachedStatement(sql: "SELECT input_id FROM liaison_ledger WHERE input_id IN (\(placeholders))")
                 lookup.setUncheckedArguments(StatementArguments(chunk))
