@@ -25,6 +25,14 @@ public protocol RebalanceListener: AnyObject {
     func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool)
 }
 
+/// For consumers that keep no checkpoints of their own (tools, benchmarks, tests): every
+/// partition starts at the group's committed offset, and nothing is owed on revocation.
+public final class CommittedOffsetsListener: RebalanceListener {
+    public init() {}
+    public func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] { [:] }
+    public func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) {}
+}
+
 /// A group consumer polled from exactly one thread, with the cooperative-sticky assignor so
 /// a rebalance only moves the partitions that must move.
 public final class KafkaConsumer {

@@ -35,12 +35,10 @@ final class CheckpointCommitter: @unchecked Sendable {
     private var queue: [CheckpointJob] = []
     private var completed: [CheckpointOutcome] = []
     private var stopping = false
-    private var thread: Thread?
 
     func start() {
         let thread = Thread { [self] in work() }
         thread.name = "liaison-checkpoint"
-        self.thread = thread
         thread.start()
     }
 
@@ -68,9 +66,9 @@ final class CheckpointCommitter: @unchecked Sendable {
         return outcomes
     }
 
-    /// Blocks until at least one outcome arrived, or the timeout passed.
-    func waitForCompleted(timeout: Duration? = nil) -> [CheckpointOutcome] {
-        let deadline = timeout.map { Date().addingTimeInterval(Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
+    /// Blocks until at least one outcome arrived, or the timeout (in seconds) passed.
+    func waitForCompleted(timeout: TimeInterval? = nil) -> [CheckpointOutcome] {
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
         condition.lock()
         defer { condition.unlock() }
         while completed.isEmpty {

@@ -79,7 +79,7 @@ where P.State == S.State {
             settle(committer.takeCompleted())
             resumeRetriesThatAreDue()
             if backlogIsFull {
-                settle(committer.waitForCompleted(timeout: .milliseconds(100)))
+                settle(committer.waitForCompleted(timeout: 0.1))
             } else {
                 try pollBatch(consumer)
             }

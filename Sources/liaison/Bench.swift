@@ -85,7 +85,7 @@ struct RuntimeBench: AsyncParsableCommand {
     private func rawPassthrough(from input: String, to output: String, properties: KafkaProperties, group: String) throws -> Double {
         let consumer = try KafkaConsumer(
             properties: properties.merging(benchGroupProperties).merging(["group.id": group]),
-            listener: StartWhereTheGroupLeftOff(), logger: Logger(label: "bench"))
+            listener: CommittedOffsetsListener(), logger: Logger(label: "bench"))
         defer { consumer.close() }
         try consumer.subscribe([input])
         let producer = try KafkaProducer(properties: properties)
@@ -161,11 +161,6 @@ struct PassThroughStage: Stage {
     func process(_ record: InputRecord, inputID: String, state: NoState) throws(StageFailure) -> Effect<Never> {
         Effect(outputs: [OutputRecord(id: "bench:\(inputID)", topic: outputTopic, key: record.key, value: record.value)])
     }
-}
-
-final class StartWhereTheGroupLeftOff: RebalanceListener {
-    func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] { [:] }
-    func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) {}
 }
 
 /// Collects the runtime's batch reports: records checkpointed, when, and each record's latency.

@@ -46,7 +46,7 @@ struct TestCluster {
     func read(_ topic: String, count: Int, timeout: TimeInterval = 60) throws -> [InputRecord] {
         let consumer = try KafkaConsumer(
             properties: properties.merging(Self.groupProperties).merging(["group.id": "reader-\(UUID().uuidString)"]),
-            listener: StartFromCommitted(), logger: Logger(label: "test-reader"))
+            listener: CommittedOffsetsListener(), logger: Logger(label: "test-reader"))
         defer { consumer.close() }
         try consumer.subscribe([topic])
         var records: [InputRecord] = []
@@ -56,11 +56,6 @@ struct TestCluster {
         }
         return records
     }
-}
-
-final class StartFromCommitted: RebalanceListener {
-    func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] { [:] }
-    func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) {}
 }
 
 /// A stage executable run as its own process, as in production, so it can be SIGKILLed.
