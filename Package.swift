@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "liaison", targets: ["liaison"]),
         .executable(name: "liaison-counter", targets: ["liaison-counter"]),
+        .executable(name: "liaison-ingest", targets: ["liaison-ingest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -43,6 +44,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(name: "Ingest", dependencies: ["LiaisonStage", "LiaisonSchema"]),
+        .executableTarget(
+            name: "liaison-ingest",
+            dependencies: ["Ingest", "LiaisonRuntime", "LiaisonSchema", "LiaisonStore", argumentParser, .product(name: "Yams", package: "Yams")]
+        ),
         .target(name: "Counter", dependencies: ["LiaisonStage"]),
         .target(name: "CounterStore", dependencies: ["Counter", "LiaisonStore", grdb]),
         .executableTarget(
@@ -56,6 +62,8 @@ let package = Package(
         .testTarget(name: "LiaisonStoreTests", dependencies: ["LiaisonStore", grdb]),
         .testTarget(name: "LiaisonKafkaTests", dependencies: ["LiaisonKafka"]),
         .testTarget(name: "CounterTests", dependencies: ["Counter"]),
+        .testTarget(name: "LiaisonSchemaTests", dependencies: ["LiaisonSchema"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "LiaisonSchema", "LiaisonStage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
         .testTarget(
             name: "EndToEndTests",

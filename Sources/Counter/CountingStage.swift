@@ -11,7 +11,7 @@ public struct CountingStage: Stage {
         self.outputTopic = outputTopic
     }
 
-    public func process(_ record: InputRecord, inputID: String, state: CountState) throws(StageFailure) -> Effect<CountState.Change> {
+    public func process(_ record: InputRecord, reading: Void, inputID: String, state: CountState) throws(StageFailure) -> Effect<CountState.Change> {
         guard let key = record.keyString, !key.isEmpty else {
             throw StageFailure(code: "missing_key", message: "record at \(record.position) has no key; counts are kept per key")
         }

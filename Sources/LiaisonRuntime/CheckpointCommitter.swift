@@ -18,12 +18,16 @@ struct CheckpointJob: @unchecked Sendable {
     var duplicates: Int
     var rejected: Int
     var outputs: Int
+    /// Ledger rows older than this many milliseconds are pruned now and then; nil keeps them.
+    var ledgerRetentionMs: Int64?
 }
 
 struct CheckpointOutcome: @unchecked Sendable {
     var job: CheckpointJob
     /// nil when the batch is durable; otherwise why it is not (nothing of it was checkpointed).
     var error: (any Error)?
+    /// Set when the batch is durable but pruning the ledger afterwards failed.
+    var pruneError: (any Error)?
     var checkpointStartedNs: UInt64
     var finishedNs: UInt64
 }
@@ -35,6 +39,9 @@ final class CheckpointCommitter: @unchecked Sendable {
     private var queue: [CheckpointJob] = []
     private var completed: [CheckpointOutcome] = []
     private var stopping = false
+    /// When each partition file's ledger was last pruned (uptime nanoseconds), touched only by the committer thread.
+    private var lastPrunedNs: [ObjectIdentifier: UInt64] = [:]
+    private static let pruneIntervalNs: UInt64 = 60_000_000_000
 
     func start() {
         let thread = Thread { [self] in work() }
@@ -105,7 +112,7 @@ final class CheckpointCommitter: @unchecked Sendable {
     private func checkpoint(_ job: CheckpointJob) -> CheckpointOutcome {
         if let failure = job.delivery.wait() {
             let now = DispatchTime.now().uptimeNanoseconds
-            return CheckpointOutcome(job: job, error: failure, checkpointStartedNs: now, finishedNs: now)
+            return CheckpointOutcome(job: job, error: failure, pruneError: nil, checkpointStartedNs: now, finishedNs: now)
         }
         let started = DispatchTime.now().uptimeNanoseconds
         var error: (any Error)?
@@ -114,6 +121,20 @@ final class CheckpointCommitter: @unchecked Sendable {
         } catch let failure {
             error = failure
         }
-        return CheckpointOutcome(job: job, error: error, checkpointStartedNs: started, finishedNs: DispatchTime.now().uptimeNanoseconds)
+        var pruneError: (any Error)?
+        if error == nil, let retention = job.ledgerRetentionMs {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let key = ObjectIdentifier(job.store)
+            if now - (lastPrunedNs[key] ?? 0) >= Self.pruneIntervalNs || lastPrunedNs[key] == nil {
+                lastPrunedNs[key] = now
+                do {
+                    try job.store.pruneLedger(processedBefore: Int64(Date().timeIntervalSince1970 * 1000) - retention)
+                } catch let failure {
+                    pruneError = failure
+                }
+            }
+        }
+        return CheckpointOutcome(
+            job: job, error: error, pruneError: pruneError, checkpointStartedNs: started, finishedNs: DispatchTime.now().uptimeNanoseconds)
     }
 }

@@ -40,6 +40,9 @@ public struct RuntimeOptions: ParsableArguments {
     @Option(help: "Readiness bound: /readyz answers 200 once every partition is at most this many records behind (default 1000).")
     public var readyMaxLag: String?
 
+    @Option(help: "How long ledger rows are kept, e.g. 7d, 12h, 90m, or 'off' to keep them forever; a record redelivered later is processed again (default 7d).")
+    public var ledgerRetention: String?
+
     @Option(help: "Port of /healthz, /readyz and /metrics; 0 picks a free one, 'off' disables (default 9400).")
     public var adminPort: String?
 
@@ -84,6 +87,9 @@ public struct RuntimeOptions: ParsableArguments {
             }
             adminPort = port
         }
+        let ledgerRetention = try sources.parsed("ledger-retention", default: Duration?.some(.seconds(7 * 86_400))) { text in
+            text == "off" ? .some(nil) : parseDuration(text).map { .some($0) }
+        }
         let logFormat = try sources.parsed("log-format", default: LogFormat.text) { LogFormat(rawValue: $0) }
         let logLevel = try sources.parsed("log-level", default: "info") {
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains($0) ? $0 : nil
@@ -99,6 +105,7 @@ public struct RuntimeOptions: ParsableArguments {
             batchMaxWait: .milliseconds(try sources.positiveInteger("batch-max-wait-ms", default: 100)),
             durability: durability,
             readyMaxLag: Int64(try sources.positiveInteger("ready-max-lag", default: 1000)),
+            ledgerRetention: ledgerRetention,
             adminPort: adminPort,
             adminHost: sources.value("admin-host")?.text ?? "0.0.0.0",
             logFormat: logFormat,
@@ -115,12 +122,24 @@ public struct RuntimeOptions: ParsableArguments {
         values["batch-max-records"] = batchMaxRecords
         values["batch-max-wait-ms"] = batchMaxWaitMs
         values["ready-max-lag"] = readyMaxLag
+        values["ledger-retention"] = ledgerRetention
         values["admin-port"] = adminPort
         values["admin-host"] = adminHost
         values["log-format"] = logFormat
         values["log-level"] = logLevel
         return values
     }
+}
+
+/// A duration written as a whole number with a unit: `500ms`, `30s`, `90m`, `12h`, `7d`.
+public func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+    for (unit, milliseconds) in units where text.hasSuffix(unit) {
+        guard let count = Int64(text.dropLast(unit.count)), count > 0 else { continue }
+        let (total, overflow) = count.multipliedReportingOverflow(by: milliseconds)
+        return overflow ? nil : .milliseconds(total)
+    }
+    return nil
 }
 
 /// librdkafka properties from a file's `kafka:` map, then `LIAISON_KAFKA_<KEY>` variables (dots

@@ -16,6 +16,9 @@ public struct RuntimeSettings: Sendable {
     public var batchMaxWait: Duration
     public var durability: Durability
     public var readyMaxLag: Int64
+    /// How long ledger rows are kept: the horizon within which a redelivered record is
+    /// recognised. nil keeps them forever.
+    public var ledgerRetention: Duration?
     /// nil turns the admin HTTP endpoint off; port 0 picks a free port.
     public var adminPort: Int?
     public var adminHost: String
@@ -27,7 +30,7 @@ public struct RuntimeSettings: Sendable {
     public init(
         brokers: String, kafka: [String: String] = [:], stateDirectory: URL, groupID: String, inputTopics: [String],
         deadLetterTopic: String = DeadLetterV1.topic, batchMaxRecords: Int = 2000, batchMaxWait: Duration = .milliseconds(100),
-        durability: Durability = .normal, readyMaxLag: Int64 = 1000, adminPort: Int? = nil, adminHost: String = "127.0.0.1",
+        durability: Durability = .normal, readyMaxLag: Int64 = 1000, ledgerRetention: Duration? = .seconds(7 * 86_400), adminPort: Int? = nil, adminHost: String = "127.0.0.1",
         logFormat: LogFormat = .text, logLevel: String = "info", debugPayloads: Bool = false
     ) {
         self.brokers = brokers
@@ -40,6 +43,7 @@ public struct RuntimeSettings: Sendable {
         self.batchMaxWait = batchMaxWait
         self.durability = durability
         self.readyMaxLag = readyMaxLag
+        self.ledgerRetention = ledgerRetention
         self.adminPort = adminPort
         self.adminHost = adminHost
         self.logFormat = logFormat

@@ -181,21 +181,22 @@ where P.State == S.State {
         let started = DispatchTime.now().uptimeNanoseconds
         let records = batch.map(\.record)
         do {
-            let ids = records.map { stage.inputID(of: $0) }
+            let readings = records.map { stage.read($0) }
+            let ids = zip(records, readings).map { stage.inputID(of: $0, reading: $1) }
             let known = try state.store.knownInputIDs(ids)
             var seen: Set<String> = []
-            var fresh: [(record: InputRecord, id: String)] = []
-            for (record, id) in zip(records, ids) where !known.contains(id) && seen.insert(id).inserted {
-                fresh.append((record, id))
+            var fresh: [(record: InputRecord, reading: S.Reading, id: String)] = []
+            for ((record, reading), id) in zip(zip(records, readings), ids) where !known.contains(id) && seen.insert(id).inserted {
+                fresh.append((record, reading, id))
             }
             var stageState = try state.store.read { db in try persistence.load(for: fresh.map(\.record), from: db) }
             var changes: [S.State.Change] = []
             var outputs: [OutputRecord] = []
             var ledger: [LedgerEntry] = []
             var rejected = 0
-            for (record, id) in fresh {
+            for (record, reading, id) in fresh {
                 do throws(StageFailure) {
-                    let effect = try stage.process(record, inputID: id, state: stageState)
+                    let effect = try stage.process(record, reading: reading, inputID: id, state: stageState)
                     if let oversized = effect.outputs.first(where: { $0.approximateBytes > maxMessageBytes }) {
                         throw StageFailure(
                             code: "output_too_large",
@@ -206,7 +207,8 @@ where P.State == S.State {
                     changes.append(contentsOf: effect.changes)
                     outputs.append(contentsOf: effect.outputs)
                     ledger.append(LedgerEntry(
-                        inputID: id, position: record.position, verdict: effect.verdict, outputIDs: effect.outputs.map(\.id)))
+                        inputID: id, position: record.position, verdict: effect.verdict, reason: effect.reason,
+                        outputIDs: effect.outputs.map(\.id)))
                 } catch {
                     let letter = deadLetter(record, inputID: id, failure: error)
                     outputs.append(letter)
@@ -227,7 +229,8 @@ where P.State == S.State {
                 firstOffset: records[0].position.offset, nextOffset: records[records.count - 1].position.offset + 1,
                 ledger: ledger, saveState: saveState,
                 polledAtNs: batch.map(\.polledAtNs), startedNs: started, records: records.count,
-                duplicates: records.count - fresh.count, rejected: rejected, outputs: outputs.count - rejected))
+                duplicates: records.count - fresh.count, rejected: rejected, outputs: outputs.count - rejected,
+                ledgerRetentionMs: settings.ledgerRetention.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }))
         } catch {
             retryLater(partition, from: records[0].position.offset, error: error)
         }
@@ -256,6 +259,11 @@ where P.State == S.State {
                     retryLater(job.partition, from: job.firstOffset, error: error)
                 }
                 continue
+            }
+            if let pruneError = outcome.pruneError {
+                logger.warning("cannot prune the ledger; it keeps growing until this succeeds", metadata: [
+                    "partition": "\(job.partition)", "error": "\(pruneError)",
+                ])
             }
             state.nextOffset = job.nextOffset
             state.failures = 0

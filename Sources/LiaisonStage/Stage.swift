@@ -3,20 +3,30 @@
 /// so stage logic can be tested without either.
 public protocol Stage: Sendable {
     associatedtype State: StageState
+    /// What the stage reads from a record before de-duplication, so `process` need not parse
+    /// it again: ingest parses the upstream record once to learn its id and its contents.
+    associatedtype Reading: Sendable = Void
 
     /// Names the stage in state paths, consumer groups, ledgers and dead letters.
     var name: String { get }
 
+    /// Reads a record once, before its id is checked against the ledger.
+    func read(_ record: InputRecord) -> Reading
+
     /// The id the ledger de-duplicates on. Defaults to the upstream id header or the position.
-    func inputID(of record: InputRecord) -> String
+    func inputID(of record: InputRecord, reading: Reading) -> String
 
     /// Decides what one record produces and how it changes state. Throwing sends the
     /// record to the dead-letter topic with the failure's reason; the batch goes on.
-    func process(_ record: InputRecord, inputID: String, state: State) throws(StageFailure) -> Effect<State.Change>
+    func process(_ record: InputRecord, reading: Reading, inputID: String, state: State) throws(StageFailure) -> Effect<State.Change>
 }
 
 extension Stage {
-    public func inputID(of record: InputRecord) -> String { record.defaultID }
+    public func inputID(of record: InputRecord, reading: Reading) -> String { record.defaultID }
+}
+
+extension Stage where Reading == Void {
+    public func read(_ record: InputRecord) {}
 }
 
 /// The in-memory view of a partition's state for one batch. Changes are applied one record at
@@ -29,11 +39,14 @@ public protocol StageState: Sendable {
 /// What processing one record amounts to.
 public struct Effect<Change: Sendable>: Sendable {
     public var verdict: Verdict
+    /// Why, for the ledger: required in spirit for `ignored`, so no record is dropped without one.
+    public var reason: String?
     public var outputs: [OutputRecord]
     public var changes: [Change]
 
-    public init(verdict: Verdict = .accepted, outputs: [OutputRecord] = [], changes: [Change] = []) {
+    public init(verdict: Verdict = .accepted, reason: String? = nil, outputs: [OutputRecord] = [], changes: [Change] = []) {
         self.verdict = verdict
+        self.reason = reason
         self.outputs = outputs
         self.changes = changes
     }

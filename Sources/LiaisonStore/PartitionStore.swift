@@ -219,6 +219,22 @@ public final class PartitionStore: @unchecked Sendable {
         }
     }
 
+    /// Forgets the ledger rows processed before `cutoffMs` (milliseconds since the epoch): the
+    /// de-duplication horizon. Rows go oldest first in offset order, which is processing order.
+    @discardableResult
+    public func pruneLedger(processedBefore cutoffMs: Int64) throws(StoreError) -> Int {
+        try write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM liaison_ledger WHERE "offset" < COALESCE(
+                        (SELECT "offset" FROM liaison_ledger WHERE processed_at_ms >= ? ORDER BY "offset" LIMIT 1),
+                        (SELECT MAX("offset") + 1 FROM liaison_ledger))
+                    """,
+                arguments: [cutoffMs])
+            return db.changesCount
+        }
+    }
+
     /// Reads stage tables (or anything else) in one consistent snapshot.
     public func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {

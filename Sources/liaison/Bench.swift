@@ -158,7 +158,7 @@ struct PassThroughStage: Stage {
     let name = "bench"
     let outputTopic: String
 
-    func process(_ record: InputRecord, inputID: String, state: NoState) throws(StageFailure) -> Effect<Never> {
+    func process(_ record: InputRecord, reading: Void, inputID: String, state: NoState) throws(StageFailure) -> Effect<Never> {
         Effect(outputs: [OutputRecord(id: "bench:\(inputID)", topic: outputTopic, key: record.key, value: record.value)])
     }
 }

@@ -18,7 +18,7 @@ final class CountingStageTests: XCTestCase {
         var emitted: [String] = []
         for (offset, key) in ["alice", "bob", "alice"].enumerated() {
             let input = record(key: key, offset: Int64(offset))
-            let effect = try stage.process(input, inputID: stage.inputID(of: input), state: state)
+            let effect = try stage.process(input, reading: (), inputID: stage.inputID(of: input, reading: ()), state: state)
             effect.changes.forEach { state.apply($0) }
             emitted += effect.outputs.map { String(decoding: $0.value, as: UTF8.self) }
         }
@@ -32,7 +32,7 @@ final class CountingStageTests: XCTestCase {
 
     func testOutputIDsDeriveFromTheInputSoReprocessingRepeatsThem() throws {
         let input = record(key: "k", offset: 7, id: "upstream-9")
-        XCTAssertEqual(stage.inputID(of: input), "upstream-9")
+        XCTAssertEqual(stage.inputID(of: input, reading: ()), "upstream-9")
         let first = try stage.process(input, inputID: "upstream-9", state: CountState())
         let again = try stage.process(input, inputID: "upstream-9", state: CountState())
         XCTAssertEqual(first.outputs.map(\.id), ["counter:upstream-9"])

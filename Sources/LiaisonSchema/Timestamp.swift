@@ -1,0 +1,162 @@
+import Foundation
+
+/// An instant exactly as upstream wrote it: RFC 3339 with its UTC offset kept, because a
+/// departure at 07:05+09:00 is a local time at an airport, not just an instant. Compares by
+/// instant; encodes back to the same text.
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public let text: String
+    /// Seconds since 1970-01-01T00:00:00Z.
+    public let epochSeconds: Int64
+    /// Fraction of the second, truncated to nanoseconds.
+    public let nanoseconds: Int32
+    /// The offset from UTC the text was written in.
+    public let offsetSeconds: Int32
+
+    /// Parses RFC 3339 `date-time` (the JSON Schema format): `2026-11-02T10:15:00Z`,
+    /// `2026-11-02T07:05:00.5+09:00`. Leap seconds (`:60`) are refused.
+    public init?(_ text: String) {
+        guard let parsed = Self.parse(Array(text.utf8)) else { return nil }
+        self.text = text
+        (epochSeconds, nanoseconds, offsetSeconds) = parsed
+    }
+
+    /// The instant in UTC, written with millisecond precision.
+    public init(epochMilliseconds: Int64) {
+        let seconds = epochMilliseconds.floorDivided(by: 1000)
+        let millis = epochMilliseconds - seconds * 1000
+        epochSeconds = seconds
+        nanoseconds = Int32(millis * 1_000_000)
+        offsetSeconds = 0
+        text = Self.format(epochSeconds: seconds, milliseconds: Int(millis))
+    }
+
+    public init(_ date: Date) {
+        self.init(epochMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    public var epochMilliseconds: Int64 { epochSeconds * 1000 + Int64(nanoseconds / 1_000_000) }
+    public var date: Date { Date(timeIntervalSince1970: Double(epochSeconds) + Double(nanoseconds) / 1e9) }
+    public var description: String { text }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let timestamp = Timestamp(text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: "\"\(text.prefix(64))\" is not an RFC 3339 date-time with a UTC offset, e.g. 2026-11-02T10:15:00Z")
+        }
+        self = timestamp
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        (lhs.epochSeconds, lhs.nanoseconds) < (rhs.epochSeconds, rhs.nanoseconds)
+    }
+
+    public static func == (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.text == rhs.text }
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+
+    private static func parse(_ bytes: [UInt8]) -> (Int64, Int32, Int32)? {
+        guard bytes.count >= 20 else { return nil }
+        func digits(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= bytes.count else { return nil }
+            var value = 0
+            for index in start..<(start + count) {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int(digit)
+            }
+            return value
+        }
+        guard let year = digits(0, 4), bytes[4] == UInt8(ascii: "-"), let month = digits(5, 2), bytes[7] == UInt8(ascii: "-"),
+              let day = digits(8, 2), bytes[10] | 0x20 == UInt8(ascii: "t"), let hour = digits(11, 2), bytes[13] == UInt8(ascii: ":"),
+              let minute = digits(14, 2), bytes[16] == UInt8(ascii: ":"), let second = digits(17, 2)
+        else { return nil }
+        guard year >= 1, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+              hour < 24, minute < 60, second < 60
+        else { return nil }
+        var index = 19
+        var nanos = 0
+        if bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 {
+                if index - start < 9 { nanos = nanos * 10 + Int(bytes[index] - UInt8(ascii: "0")) }
+                index += 1
+            }
+            guard index > start else { return nil }
+            for _ in min(9, index - start)..<9 { nanos *= 10 }
+        }
+        guard index < bytes.count else { return nil }
+        var offset = 0
+        if bytes[index] | 0x20 == UInt8(ascii: "z") {
+            index += 1
+        } else {
+            let sign = bytes[index]
+            guard sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-"), let offsetHours = digits(index + 1, 2),
+                  index + 3 < bytes.count, bytes[index + 3] == UInt8(ascii: ":"), let offsetMinutes = digits(index + 4, 2),
+                  offsetHours < 24, offsetMinutes < 60
+            else { return nil }
+            offset = (offsetHours * 3600 + offsetMinutes * 60) * (sign == UInt8(ascii: "-") ? -1 : 1)
+            index += 6
+        }
+        guard index == bytes.count else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let local = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        return (local - Int64(offset), Int32(nanos), Int32(offset))
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 in the proleptic Gregorian calendar.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func format(epochSeconds: Int64, milliseconds: Int) -> String {
+        let days = Int(epochSeconds.floorDivided(by: 86_400))
+        let secondOfDay = Int(epochSeconds - Int64(days) * 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2))"
+            + ":\(pad(secondOfDay % 60, 2)).\(pad(milliseconds, 3))Z"
+    }
+}
+
+extension Int64 {
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}

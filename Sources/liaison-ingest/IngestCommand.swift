@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Ingest
+import LiaisonRuntime
+import LiaisonSchema
+import LiaisonStore
+import Yams
+
+/// The ingest stage as a daemon: upstream topics in, `liaison.events.v1` and dead letters out.
+@main
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "liaison-ingest",
+        abstract: "Validates and normalises upstream records into Liaison's canonical events.",
+        discussion: """
+            Input topics default to those listed under `topics:` in the ingest file. A topic not \
+            listed there is read as CloudEvents (structured or binary mode). See schemas/README.md \
+            for the record types and deploy/ingest.example.yaml for a mapping file.
+            """)
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Option(help: "YAML file with `topics:` (format per upstream topic), `mappings:` and limits (env LIAISON_INGEST_CONFIG).")
+    var ingestConfig: String?
+
+    @Option(help: "Topic the canonical events are written to.")
+    var output = EventV1.topic
+
+    func run() async throws {
+        let ingest = try loadIngestConfiguration(path: ingestConfig ?? ProcessInfo.processInfo.environment["LIAISON_INGEST_CONFIG"])
+        let settings = try runtime.resolve(stage: "ingest", defaultInputs: ingest.topics.keys.sorted())
+        let stage = IngestStage(configuration: ingest, outputTopic: output) { Int64(Date().timeIntervalSince1970 * 1000) }
+        try await StageDaemon.run(stage: stage, persistence: NoStatePersistence(), settings: settings)
+    }
+}
+
+func loadIngestConfiguration(path: String?) throws -> IngestConfiguration {
+    guard let path else { return IngestConfiguration() }
+    let text: String
+    do {
+        text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+        throw ValidationError("cannot read the ingest file \(path): \(error.localizedDescription)")
+    }
+    let configuration: IngestConfiguration
+    do {
+        configuration = try YAMLDecoder().decode(IngestConfiguration.self, from: text)
+    } catch let error as DecodingError {
+        throw ValidationError("\(path): \(describe(error))")
+    } catch {
+        throw ValidationError("\(path): \(error)")
+    }
+    do {
+        try configuration.validate()
+    } catch {
+        throw ValidationError("\(path): \(error.message)")
+    }
+    return configuration
+}
+
+private func describe(_ error: DecodingError) -> String {
+    switch error {
+    case let .keyNotFound(key, context):
+        return "\(codingPathText(context.codingPath + [key])) is required"
+    case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
+        let path = codingPathText(context.codingPath)
+        return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
+    @unknown default:
+        return "\(error)"
+    }
+}
