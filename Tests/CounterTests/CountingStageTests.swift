@@ -33,8 +33,8 @@ final class CountingStageTests: XCTestCase {
     func testOutputIDsDeriveFromTheInputSoReprocessingRepeatsThem() throws {
         let input = record(key: "k", offset: 7, id: "upstream-9")
         XCTAssertEqual(stage.inputID(of: input, reading: ()), "upstream-9")
-        let first = try stage.process(input, inputID: "upstream-9", state: CountState())
-        let again = try stage.process(input, inputID: "upstream-9", state: CountState())
+        let first = try stage.process(input, reading: (), inputID: "upstream-9", state: CountState())
+        let again = try stage.process(input, reading: (), inputID: "upstream-9", state: CountState())
         XCTAssertEqual(first.outputs.map(\.id), ["counter:upstream-9"])
         XCTAssertEqual(first.outputs.map(\.id), again.outputs.map(\.id))
         XCTAssertEqual(first.outputs.first?.topic, "counts")
@@ -42,7 +42,7 @@ final class CountingStageTests: XCTestCase {
     }
 
     func testARecordWithoutKeyIsRejectedWithItsPosition() {
-        XCTAssertThrowsError(try stage.process(record(key: nil, offset: 3), inputID: "x", state: CountState())) { error in
+        XCTAssertThrowsError(try stage.process(record(key: nil, offset: 3), reading: (), inputID: "x", state: CountState())) { error in
             let failure = error as? StageFailure
             XCTAssertEqual(failure?.code, "missing_key")
             XCTAssertTrue(failure?.message.contains("in/1@3") ?? false)
@@ -50,7 +50,7 @@ final class CountingStageTests: XCTestCase {
     }
 
     func testKeysNeedingEscapesStayValidJSON() throws {
-        let effect = try stage.process(record(key: "a\"b\\c\n", offset: 0), inputID: "i", state: CountState())
+        let effect = try stage.process(record(key: "a\"b\\c\n", offset: 0), reading: (), inputID: "i", state: CountState())
         let value = try JSONSerialization.jsonObject(with: Data(effect.outputs[0].value)) as? [String: Any]
         XCTAssertEqual(value?["key"] as? String, "a\"b\\c\n")
     }
