@@ -57,6 +57,8 @@ MAX_DEPTH = 64
 # Python refuses to turn longer digit strings into int; such literals become Decimals (which
 # are numbers but not integers: far outside every integer range Liaison accepts anyway).
 MAX_INT_DIGITS = 4000
+# Schema messages quote the offending value; keep them readable.
+MAX_MESSAGE_CHARACTERS = 1000
 
 ASCII_DIGITS = frozenset("0123456789")
 
@@ -453,6 +455,9 @@ class Schemas:
                 raise SystemExit(self._fatal(f"{relative}: not a valid draft 2020-12 schema: {error.message}"))
             if not isinstance(contents, dict) or "$id" not in contents:
                 raise SystemExit(self._fatal(f"{relative}: has no $id"))
+            # Without "$schema", jsonschema keeps using LiaisonValidator (and its exact multipleOf)
+            # when a $ref enters another file; with it, it would switch to the stock validator.
+            contents = {key: value for key, value in contents.items() if key != "$schema"}
             self.by_path[relative] = contents
             resources.append((contents["$id"], referencing.Resource.from_contents(
                 contents, default_specification=referencing.jsonschema.DRAFT202012)))
@@ -489,7 +494,10 @@ def check(schemas, data, key):
     if error is None:
         return {"valid": True, "category": None, "message": ""}
     where = error.json_path
-    return {"valid": False, "category": "schema", "message": f"{where}: {error.message}" if where != "$" else error.message}
+    message = f"{where}: {error.message}" if where != "$" else error.message
+    if len(message) > MAX_MESSAGE_CHARACTERS:
+        message = message[:MAX_MESSAGE_CHARACTERS - 3] + "..."
+    return {"valid": False, "category": "schema", "message": message}
 
 
 def main(argv=None):
@@ -518,8 +526,7 @@ def main(argv=None):
         except OSError as error:
             return Schemas._fatal(f"{entry['name']}: {error}")
         results[entry["name"]] = check(schemas, data, entry["schema"])
-    json.dump(results, sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")
+    sys.stdout.write(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return 0
 
 

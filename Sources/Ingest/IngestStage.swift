@@ -37,11 +37,12 @@ public struct IngestStage: Stage {
         }
     }
 
-    /// An event is known by its `source` and `id`; anything else by its position, so a
-    /// rejected record fixed and sent again with the same id is not taken for a repeat.
+    /// An event is known by its `source` and `id`; anything else by its position (never by a
+    /// header upstream may have set), so a rejected record fixed and sent again with the same
+    /// id is not taken for a repeat.
     public func inputID(of record: InputRecord, reading: Reading) -> String {
         if case let .event(event) = reading { return event.ledgerID }
-        return record.defaultID
+        return "\(record.position.topic)-\(record.position.partition)-\(record.position.offset)"
     }
 
     public func process(_ record: InputRecord, reading: Reading, inputID: String, state: NoState) throws(StageFailure) -> Effect<Never> {

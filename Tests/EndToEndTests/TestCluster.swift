@@ -38,8 +38,28 @@ struct TestCluster {
         try KafkaAdmin(properties: properties).createTopics(specs)
     }
 
-    func produce(_ records: [OutputRecord]) throws {
-        try KafkaProducer(properties: properties).sendAndWait(records)
+    func produce(_ records: [OutputRecord], properties extra: [String: String] = [:]) throws {
+        try KafkaProducer(properties: properties.merging(extra)).sendAndWait(records)
+    }
+
+    /// Reads everything a topic holds: from the start until nothing new arrived for `quiet`
+    /// seconds after the first record (or the timeout passes). For topics whose writer is done.
+    func readAll(_ topic: String, quiet: TimeInterval = 3, timeout: TimeInterval = 60) throws -> [InputRecord] {
+        let consumer = try KafkaConsumer(
+            properties: properties.merging(Self.groupProperties).merging(["group.id": "reader-\(UUID().uuidString)"]),
+            listener: CommittedOffsetsListener(), logger: Logger(label: "test-reader"))
+        defer { consumer.close() }
+        try consumer.subscribe([topic])
+        var records: [InputRecord] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var lastArrival: Date?
+        while Date() < deadline, lastArrival.map({ Date().timeIntervalSince($0) < quiet }) ?? true {
+            if let record = try consumer.poll(timeoutMs: 200) {
+                records.append(record)
+                lastArrival = Date()
+            }
+        }
+        return records
     }
 
     /// Reads a topic from the start until `count` records arrived (or the timeout passes).
@@ -151,6 +171,16 @@ struct StateDirectory {
                 try db.tableExists("liaison_ledger") ? try String.fetchAll(db, sql: "SELECT input_id FROM liaison_ledger") : []
             }
         }
+    }
+
+    /// Ledger rows per verdict over all partition files of the stage.
+    func verdicts(stage: String) throws -> [String: Int] {
+        var verdicts: [String: Int] = [:]
+        for file in files(stage: stage) {
+            let rows = try query(file) { db in try Row.fetchAll(db, sql: "SELECT verdict, COUNT(*) AS n FROM liaison_ledger GROUP BY verdict") }
+            for row in rows { verdicts[row["verdict"], default: 0] += row["n"] as Int }
+        }
+        return verdicts
     }
 
     func remove() {
