@@ -57,7 +57,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "liaison",
-            dependencies: ["Counter", "LiaisonRuntime", "LiaisonKafka", "LiaisonStore", grdb, argumentParser, logging]
+            dependencies: ["Counter", "Ingest", "LiaisonRuntime", "LiaisonKafka", "LiaisonStore", grdb, argumentParser, logging]
         ),
         .testTarget(name: "LiaisonStoreTests", dependencies: ["LiaisonStore", grdb]),
         .testTarget(name: "LiaisonKafkaTests", dependencies: ["LiaisonKafka"]),

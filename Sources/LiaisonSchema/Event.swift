@@ -190,10 +190,13 @@ public struct EventV1: Sendable, Equatable {
         try self.init(json: parser.parse(bytes))
     }
 
+    /// Compared byte for byte: Swift's `String` comparison would also take canonically
+    /// equivalent characters (U+037E for `;`), which the JSON Schema pattern does not.
     static func isJSONContentType(_ value: String) -> Bool {
-        guard value.hasPrefix("application/json"), !value.contains("\n") else { return false }
-        let rest = value.dropFirst("application/json".count)
-        return rest.isEmpty || rest.first == ";"
+        let bytes = Array(value.utf8)
+        let prefix = Array("application/json".utf8)
+        guard bytes.starts(with: prefix), !bytes.contains(0x0A) else { return false }
+        return bytes.count == prefix.count || bytes[prefix.count] == UInt8(ascii: ";")
     }
 
     /// The envelope as JSON: attributes first, then extensions, then `data`.

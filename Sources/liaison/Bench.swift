@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ingest
 import LiaisonKafka
 import LiaisonRuntime
 import LiaisonStage
@@ -10,7 +11,7 @@ import Synchronization
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput against a raw librdkafka baseline in the same run (use a release build).",
-        subcommands: [RuntimeBench.self])
+        subcommands: [RuntimeBench.self, IngestBench.self])
 }
 
 /// `liaison bench runtime`: what the processing loop costs over a bare consume→produce loop.
@@ -19,6 +20,44 @@ struct RuntimeBench: AsyncParsableCommand {
         commandName: "runtime",
         abstract: "Raw passthrough versus the runtime with a no-op stage and SQLite checkpoints.")
 
+    @OptionGroup var options: BenchOptions
+
+    @Option(help: "Approximate size of each record's value in bytes.")
+    var recordSize = 200
+
+    func run() async throws {
+        let harness = try BenchHarness(options: options)
+        let padding = String(repeating: "x", count: max(0, recordSize - 120))
+        try harness.run(stageName: "a no-op stage", recordSize: recordSize, stage: { PassThroughStage(outputTopic: $0) }) { index in
+            #"{"id":"b-\#(index)","type":"banking.transaction.posted","subject":"cust-\#(index % 10_000)","pad":"\#(padding)"}"#
+        }
+    }
+}
+
+/// `liaison bench ingest`: ingest on valid CloudEvents of about 400 bytes against the raw passthrough.
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Raw passthrough versus the ingest stage on valid structured-mode CloudEvents (~400 bytes).")
+
+    @OptionGroup var options: BenchOptions
+
+    func run() async throws {
+        let harness = try BenchHarness(options: options)
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        try harness.run(stageName: "the ingest stage", recordSize: 400, stage: { IngestStage(configuration: IngestConfiguration(), outputTopic: $0, clock: clock) }) { index in
+            let customer = "cust-\(index % 10_000)"
+            return #"{"specversion":"1.0","id":"txn-\#(index)","source":"core-banking","type":"banking.transaction.posted","#
+                + #""time":"2026-11-02T10:15:00.000+01:00","subject":"\#(customer)","datacontenttype":"application/json","#
+                + #""data":{"accountId":"chk-\#(index % 10_000)","accountType":"checking","amount":-\#(index % 5000).\#(index % 90 + 10),"#
+                + #""currency":"USD","balanceAfter":18250.00,"description":"Card payment at Corner Grocery, 12 Market Street","#
+                + #""merchant":{"mcc":"5411","city":"Springfield"}}}"#
+        }
+    }
+}
+
+/// What every benchmark takes.
+struct BenchOptions: ParsableArguments {
     @OptionGroup var cluster: ClusterOptions
 
     @Option(help: "Records to publish and push through each loop.")
@@ -27,51 +66,58 @@ struct RuntimeBench: AsyncParsableCommand {
     @Option(help: "Partitions of the benchmark topics.")
     var partitions: Int32 = 4
 
-    @Option(help: "Approximate size of each record's value in bytes.")
-    var recordSize = 200
-
     @Option(help: "Most records per runtime batch.")
     var batchMaxRecords = 5_000
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
+}
 
-    func run() async throws {
-        let brokers = try cluster.requiredBrokers()
-        let properties = try cluster.properties(brokers: brokers)
-        let run = String(UUID().uuidString.prefix(8)).lowercased()
+/// Publishes the records once, then runs a raw librdkafka passthrough and the stage over them
+/// in the same process, so both figures come from the same broker, machine and data.
+struct BenchHarness {
+    let options: BenchOptions
+    let properties: KafkaProperties
+    let run = String(UUID().uuidString.prefix(8)).lowercased()
+    var records: Int { options.records }
+
+    init(options: BenchOptions) throws {
+        self.options = options
+        properties = try options.cluster.properties(brokers: try options.cluster.requiredBrokers())
+    }
+
+    func run<S: Stage>(
+        stageName: String, recordSize: Int, stage makeStage: (String) -> S, value: (Int) -> String
+    ) throws where S.State == NoState {
         let input = "bench.in-\(run)"
         let rawOutput = "bench.raw-\(run)"
-        let runtimeOutput = "bench.runtime-\(run)"
+        let stageOutput = "bench.stage-\(run)"
         let deadLetters = "bench.dlq-\(run)"
         try KafkaAdmin(properties: properties).createTopics(
-            [input, rawOutput, runtimeOutput, deadLetters].map { TopicSpec(name: $0, partitions: partitions) })
+            [input, rawOutput, stageOutput, deadLetters].map { TopicSpec(name: $0, partitions: options.partitions) })
 
         progress("publishing \(records) records of ~\(recordSize) bytes to \(input)")
-        try publish(to: input, properties: properties)
+        try publish(to: input, value: value)
         progress("raw librdkafka passthrough")
-        let baseline = try rawPassthrough(from: input, to: rawOutput, properties: properties, group: "bench-raw-\(run)")
-        progress("runtime with a no-op stage")
-        let measured = try runtimePassthrough(
-            from: input, to: runtimeOutput, deadLetters: deadLetters, properties: properties, group: "bench-runtime-\(run)")
+        let baseline = try rawPassthrough(from: input, to: rawOutput, group: "bench-raw-\(run)")
+        progress("runtime with \(stageName)")
+        let measured = try measure(makeStage(stageOutput), from: input, deadLetters: deadLetters, group: "bench-stage-\(run)")
         let result = BenchResult(
             baselinePerSecond: baseline, throughputPerSecond: measured.perSecond,
             p50Ms: measured.percentile(0.50), p99Ms: measured.percentile(0.99), rssMB: peakResidentMegabytes())
-        print(json ? result.json : result.text(records: records, recordSize: recordSize, partitions: partitions))
+        print(options.json ? result.json : result.text(records: records, recordSize: recordSize, partitions: options.partitions))
     }
 
     private func progress(_ message: String) {
         FileHandle.standardError.write(Data("bench: \(message)\n".utf8))
     }
 
-    private func publish(to topic: String, properties: KafkaProperties) throws {
+    private func publish(to topic: String, value: (Int) -> String) throws {
         let producer = try KafkaProducer(properties: properties)
-        let padding = String(repeating: "x", count: max(0, recordSize - 120))
         var chunk: [OutputRecord] = []
         for index in 0..<records {
-            let value = #"{"id":"b-\#(index)","type":"banking.transaction.posted","subject":"cust-\#(index % 10_000)","pad":"\#(padding)"}"#
             chunk.append(OutputRecord(
-                id: "b-\(index)", topic: topic, key: Array("cust-\(index % 10_000)".utf8), value: Array(value.utf8)))
+                id: "b-\(index)", topic: topic, key: Array("cust-\(index % 10_000)".utf8), value: Array(value(index).utf8)))
             if chunk.count == 10_000 {
                 try producer.send(chunk)
                 chunk.removeAll(keepingCapacity: true)
@@ -82,7 +128,7 @@ struct RuntimeBench: AsyncParsableCommand {
     }
 
     /// Consume and re-produce as fast as librdkafka allows: no state, no ledger, no waiting.
-    private func rawPassthrough(from input: String, to output: String, properties: KafkaProperties, group: String) throws -> Double {
+    private func rawPassthrough(from input: String, to output: String, group: String) throws -> Double {
         let consumer = try KafkaConsumer(
             properties: properties.merging(benchGroupProperties).merging(["group.id": group]),
             listener: CommittedOffsetsListener(), logger: Logger(label: "bench"))
@@ -111,21 +157,20 @@ struct RuntimeBench: AsyncParsableCommand {
         return Double(records) / (ContinuousClock.now - started).seconds
     }
 
-    private func runtimePassthrough(
-        from input: String, to output: String, deadLetters: String, properties: KafkaProperties, group: String
-    ) throws -> RuntimeMeasurement {
+    private func measure<S: Stage>(_ stage: S, from input: String, deadLetters: String, group: String) throws -> RuntimeMeasurement
+    where S.State == NoState {
         let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: stateDirectory) }
         let settings = RuntimeSettings(
             brokers: properties["bootstrap.servers"]!,
             kafka: properties.values.filter { $0.key != "bootstrap.servers" }.merging(benchGroupProperties) { _, new in new },
             stateDirectory: stateDirectory, groupID: group, inputTopics: [input], deadLetterTopic: deadLetters,
-            batchMaxRecords: batchMaxRecords)
+            batchMaxRecords: options.batchMaxRecords)
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let measurement = RuntimeMeasurement(expected: records)
         let runtime = try StageRuntime(
-            stage: PassThroughStage(outputTopic: output), persistence: NoStatePersistence(), settings: settings,
+            stage: stage, persistence: NoStatePersistence(), settings: settings,
             logger: logger, batchObserver: { measurement.record($0) })
         let finished = DispatchSemaphore(value: 0)
         let failure = Mutex<(any Error)?>(nil)

@@ -80,3 +80,20 @@ final class SchemaTypeTests: XCTestCase {
         XCTAssertThrowsError(try JSONValueDecoder().decode(DeliveryReceiptV1.self, from: Array(#"{"id":"r","status":"lost"}"#.utf8)))
     }
 }
+
+final class DecimalPlacesTests: XCTestCase {
+    func testPlacesAreCountedFromTheValueNotTheSpelling() throws {
+        let decoder = JSONValueDecoder()
+        func decimal(_ text: String) throws -> Decimal { try decoder.decode(Decimal.self, from: JSONParser().parse(Array(text.utf8))) }
+        XCTAssertEqual(try decimal("10e-7"), Decimal(string: "0.000001"))
+        XCTAssertEqual(try decimal("150e-2"), Decimal(string: "1.5"))
+        XCTAssertEqual(try decimal("0e-7"), 0)
+        XCTAssertEqual(try decimal("0.0e-7"), 0)
+        XCTAssertEqual(try decimal("0e99999999999999999999"), 0)
+        XCTAssertEqual(try decimal("1.5000000000"), Decimal(string: "1.5"))
+        XCTAssertThrowsError(try decimal("1e-7"))
+        XCTAssertThrowsError(try decimal("1.0000001"))
+        XCTAssertThrowsError(try decimal("1e-99999999999999999999"))
+        XCTAssertThrowsError(try decimal("1e99999999999999999999"))
+    }
+}

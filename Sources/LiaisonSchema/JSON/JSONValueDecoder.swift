@@ -140,6 +140,7 @@ private func decodeDecimal(_ value: JSONValue, at path: [any CodingKey]) throws 
     guard decimalPlaces(of: text) <= maxDecimalPlaces else {
         throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "\(text.prefix(40)) has more than \(maxDecimalPlaces) decimal places"))
     }
+    if !text.prefix(while: { $0 != "e" && $0 != "E" }).contains(where: { ("1"..."9").contains($0) }) { return 0 }
     guard let decimal = Decimal(string: text, locale: nil), !decimal.isNaN else {
         throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "\(text) is out of the range a decimal can hold"))
     }
@@ -149,18 +150,27 @@ private func decodeDecimal(_ value: JSONValue, at path: [any CodingKey]) throws 
 /// Decimals in Liaison are money: at most this many places after the point.
 let maxDecimalPlaces = 6
 
-/// Places after the decimal point a number literal needs, trailing zeros not counted.
+/// Places after the decimal point a number's value needs: `1.50` and `150e-2` need 1, `10e-7`
+/// needs 6, zero needs none, however it is written.
 func decimalPlaces(of literal: String) -> Int {
     let utf8 = Array(literal.utf8)
     let exponentStart = utf8.firstIndex { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") } ?? utf8.count
-    var exponent = 0
-    if exponentStart < utf8.count {
-        exponent = Int(String(decoding: utf8[(exponentStart + 1)...], as: UTF8.self)) ?? (utf8[exponentStart + 1] == UInt8(ascii: "-") ? -1_000_000 : 1_000_000)
+    let mantissa = utf8[..<exponentStart]
+    let point = mantissa.firstIndex(of: UInt8(ascii: "."))
+    var digits = mantissa.filter { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    guard digits.contains(where: { $0 != UInt8(ascii: "0") }) else { return 0 }
+    var places = point.map { mantissa.endIndex - $0 - 1 } ?? 0
+    while digits.last == UInt8(ascii: "0") {
+        digits.removeLast()
+        places -= 1
     }
-    guard let point = utf8[..<exponentStart].firstIndex(of: UInt8(ascii: ".")) else { return max(0, -exponent) }
-    var fraction = utf8[(point + 1)..<exponentStart]
-    while fraction.last == UInt8(ascii: "0") { fraction = fraction.dropLast() }
-    return max(0, fraction.count - exponent)
+    guard exponentStart < utf8.count else { return max(0, places) }
+    let exponentText = String(decoding: utf8[(exponentStart + 1)...], as: UTF8.self)
+    guard let exponent = Int(exponentText.hasPrefix("+") ? String(exponentText.dropFirst()) : exponentText) else {
+        return exponentText.hasPrefix("-") ? Int.max : 0
+    }
+    let (shifted, overflow) = places.subtractingReportingOverflow(exponent)
+    return overflow ? (exponent < 0 ? Int.max : 0) : max(0, shifted)
 }
 
 /// Integers must be written as integers: `2`, not `2.0` or `2e0`.
