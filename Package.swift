@@ -44,10 +44,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .target(name: "Ingest", dependencies: ["LiaisonStage", "LiaisonSchema"]),
+        .target(name: "Ingest", dependencies: ["LiaisonStage", "LiaisonSchema", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "liaison-ingest",
-            dependencies: ["Ingest", "LiaisonRuntime", "LiaisonSchema", "LiaisonStore", argumentParser, .product(name: "Yams", package: "Yams")]
+            dependencies: ["Ingest", "LiaisonRuntime", "LiaisonSchema", "LiaisonStore", argumentParser]
         ),
         .target(name: "Counter", dependencies: ["LiaisonStage"]),
         .target(name: "CounterStore", dependencies: ["Counter", "LiaisonStore", grdb]),

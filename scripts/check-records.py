@@ -17,7 +17,7 @@ Prints one JSON object to stdout, by record name:
 The bytes are read as Liaison's Swift reader reads them (Sources/LiaisonSchema/JSON/
 JSONParser.swift): an empty value, more than 1 MiB, invalid UTF-8, a byte-order mark, NaN or
 Infinity, a lone surrogate escape, nesting deeper than 64 levels and a member name repeated in
-one object (compared, as Swift compares strings, by canonical equivalence) are all refused.
+one object (compared code point by code point, as RFC 8259 suggests) are all refused.
 When a record breaks several of these rules, the category is the one Swift reports: the first
 problem in document order. Numbers are read exactly (as decimal.Decimal), so `2.0` is not an
 integer and `multipleOf` is exact. Formats (date-time) are asserted.
@@ -34,7 +34,6 @@ import json
 import pathlib
 import re
 import sys
-import unicodedata
 from decimal import Decimal
 
 try:
@@ -107,9 +106,6 @@ def _object_pairs(pairs):
     obj = dict(pairs)
     if len(obj) != len(pairs):
         raise _Rejected("duplicate member name")
-    if not all(key.isascii() for key in obj):
-        if len({unicodedata.normalize("NFC", key) for key in obj}) != len(obj):
-            raise _Rejected("duplicate member name (canonically equivalent)")
     return obj
 
 
@@ -231,10 +227,9 @@ class _StrictScanner:
                 self.fail("expected a quoted member name")
             key_offset = self.index
             key = self.string()
-            normalized = unicodedata.normalize("NFC", key)
-            if normalized in seen:
+            if key in seen:
                 raise _ScanError("duplicate_key", f"the member {key!r} appears twice in one object", key_offset)
-            seen.add(normalized)
+            seen.add(key)
             self.skip_whitespace()
             if self.index >= self.end:
                 self.truncated()

@@ -13,7 +13,7 @@ public struct CountPersistence: StatePersistence {
         }
     }
 
-    public func load(for records: [InputRecord], from db: Database) throws -> CountState {
+    public func load(for records: some Collection<InputRecord>, from db: Database) throws -> CountState {
         let keys = Set(records.compactMap(\.keyString))
         var counts: [String: Int64] = [:]
         let select = try db.cachedStatement(sql: "SELECT count FROM counter_counts WHERE key = ?")

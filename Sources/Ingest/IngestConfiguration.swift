@@ -1,4 +1,5 @@
 import LiaisonSchema
+import Yams
 
 /// How upstream records arrive on a topic.
 public enum UpstreamFormat: String, Codable, Sendable, CaseIterable {
@@ -67,6 +68,31 @@ public struct IngestConfiguration: Codable, Sendable {
         maxRecordBytes = try container.decodeIfPresent(Int.self, forKey: .maxRecordBytes) ?? defaults.maxRecordBytes
         maxDepth = try container.decodeIfPresent(Int.self, forKey: .maxDepth) ?? defaults.maxDepth
         futureSkewSeconds = try container.decodeIfPresent(Int.self, forKey: .futureSkewSeconds) ?? defaults.futureSkewSeconds
+    }
+
+    /// Reads and validates the YAML form (see deploy/ingest.example.yaml and
+    /// schemas/ingest-config.v1.schema.json); errors name the key that is wrong.
+    public init(yaml: String) throws(IngestConfigurationError) {
+        do {
+            self = try YAMLDecoder().decode(IngestConfiguration.self, from: yaml)
+        } catch let error as DecodingError {
+            throw IngestConfigurationError(Self.describe(error))
+        } catch {
+            throw IngestConfigurationError("\(error)")
+        }
+        try validate()
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case let .keyNotFound(key, context):
+            return "\(codingPathText(context.codingPath + [key])) is required"
+        case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
+            let path = codingPathText(context.codingPath)
+            return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
+        @unknown default:
+            return "\(error)"
+        }
     }
 
     public func binding(for topic: String) -> TopicBinding { topics[topic] ?? defaultBinding }

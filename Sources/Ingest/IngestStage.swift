@@ -29,6 +29,8 @@ public struct IngestStage: Stage {
         parser = JSONParser(maxDepth: configuration.maxDepth)
     }
 
+    /// Ingest keeps no state, so all its work happens here, including writing the output:
+    /// the runtime reads a batch's records on every core, while `process` runs on one.
     public func read(_ record: InputRecord) -> Reading {
         do throws(StageFailure) {
             return try normalize(record)
@@ -49,7 +51,7 @@ public struct IngestStage: Stage {
         switch reading {
         case let .rejected(failure): throw failure
         case let .ignored(reason): return Effect(verdict: .ignored, reason: reason)
-        case let .event(event): return Effect(outputs: [output(event, from: record)])
+        case let .event(event): return Effect(outputs: [event.output])
         }
     }
 
@@ -66,7 +68,7 @@ public struct IngestStage: Stage {
         case .cloudevents:
             if record.header("ce_specversion") != nil { return try validated(try binaryEnvelope(record), record: record, mapping: nil) }
             guard !record.value.isEmpty else { throw emptyRecord(record) }
-            return try validated(try parse(record.value), record: record, mapping: nil)
+            return try validated(try parse(record.value), record: record, mapping: nil, structured: true)
         case .debezium, .json:
             let name = binding.mapping ?? ""
             guard let mapping = configuration.mappings[name] else {
@@ -149,7 +151,7 @@ public struct IngestStage: Stage {
         return document
     }
 
-    func validated(_ envelope: JSONValue, record: InputRecord, mapping: String?) throws(StageFailure) -> Reading {
+    func validated(_ envelope: JSONValue, record: InputRecord, mapping: String?, structured: Bool = false) throws(StageFailure) -> Reading {
         let event: EventV1
         do throws(EventRejection) {
             event = try EventV1(json: envelope)
@@ -167,24 +169,41 @@ public struct IngestStage: Stage {
         }
         guard case let .object(object) = envelope else { preconditionFailure("EventV1 accepted a non-object") }
         let upstreamTrace = event.traceparent ?? record.header(TraceContext.headerName).flatMap { String(validating: $0, as: UTF8.self) }
-        return .event(NormalizedEvent(envelope: object, event: event, upstreamTraceparent: upstreamTrace))
+        let verbatim = structured && !object.contains { Self.isIngestAttribute($0.key) }
+        let ledgerID = NormalizedEvent.ledgerID(source: event.source, id: event.id)
+        let output = output(
+            envelope: object, subject: event.subject, ledgerID: ledgerID, upstreamTraceparent: upstreamTrace, verbatim: verbatim,
+            from: record)
+        return .event(NormalizedEvent(ledgerID: ledgerID, output: output))
     }
 
     // MARK: Output
 
     /// Liaison's attributes, set by ingest whatever upstream sent in them.
-    static let ingestAttributes: Set<String> = ["traceparent", "ingesttime", "sourcetopic", "sourcepartition", "sourceoffset"]
+    static func isIngestAttribute(_ name: String) -> Bool {
+        switch name {
+        case "traceparent", "ingesttime", "sourcetopic", "sourcepartition", "sourceoffset": true
+        default: false
+        }
+    }
 
     /// The canonical event: upstream's envelope and data exactly as sent (unknown fields, number
     /// literals and UTC offsets included), plus trace context, ingest time and source position.
-    func output(_ normalized: NormalizedEvent, from record: InputRecord) -> OutputRecord {
-        let id = normalized.ledgerID
-        let traceparent = TraceContext.child(of: normalized.upstreamTraceparent, recordID: id)
+    /// A structured-mode record is copied byte for byte with the attributes appended; other
+    /// records are written from their envelope.
+    func output(
+        envelope: JSONObject, subject: String, ledgerID id: String, upstreamTraceparent: String?, verbatim: Bool, from record: InputRecord
+    ) -> OutputRecord {
+        let traceparent = TraceContext.child(of: upstreamTraceparent, recordID: id)
         var writer = JSONWriter(capacity: record.value.count + 320)
-        writer.beginObject()
-        for member in normalized.envelope where !Self.ingestAttributes.contains(member.key) {
-            writer.key(member.key)
-            writer.value(member.value)
+        if verbatim {
+            writer.reopenObject(record.value)
+        } else {
+            writer.beginObject()
+            for member in envelope where !Self.isIngestAttribute(member.key) {
+                writer.key(member.key)
+                writer.value(member.value)
+            }
         }
         writer.key("traceparent")
         writer.string(traceparent)
@@ -198,23 +217,26 @@ public struct IngestStage: Stage {
         writer.integer(record.position.offset)
         writer.endObject()
         return OutputRecord(
-            id: id, topic: outputTopic, key: Array(normalized.event.subject.utf8), value: writer.bytes,
+            id: id, topic: outputTopic, key: Array(subject.utf8), value: writer.bytes,
             headers: [RecordHeader(name: TraceContext.headerName, string: traceparent)])
     }
 }
 
-/// An upstream record that passed every check, as the envelope it arrived in (or was mapped
-/// to) and its typed reading.
-public struct NormalizedEvent: Sendable {
-    public var envelope: JSONObject
-    public var event: EventV1
-    public var upstreamTraceparent: String?
+/// An upstream record that passed every check, as the canonical event it becomes. A class, so
+/// the runtime's batches pass it around without copying.
+public final class NormalizedEvent: Sendable {
+    /// `source|id`: the ledger id of the upstream record and the id of the event.
+    public let ledgerID: String
+    public let output: OutputRecord
+
+    init(ledgerID: String, output: OutputRecord) {
+        self.ledgerID = ledgerID
+        self.output = output
+    }
 
     /// `source|id`, with `%` and `|` in the source escaped so that no two pairs share a key.
-    public var ledgerID: String { Self.ledgerID(source: event.source, id: event.id) }
-
     public static func ledgerID(source: String, id: String) -> String {
-        let escaped = source.contains(where: { $0 == "%" || $0 == "|" })
+        let escaped = source.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "|") })
             ? source.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "|", with: "%7C")
             : source
         return escaped + "|" + id

@@ -172,31 +172,32 @@ where P.State == S.State {
 
     /// Processes the partition's next batch and hands it to the checkpoint thread.
     private func dispatch(_ partition: TopicPartition) {
-        guard let state = partitions[partition], let queued = pending[partition], !queued.isEmpty else {
-            pending[partition] = nil
+        guard var queued = pending.removeValue(forKey: partition), let state = partitions[partition], !queued.isEmpty else {
             return
         }
-        let batch = Array(queued.prefix(settings.batchMaxRecords))
-        pending[partition] = queued.count > batch.count ? Array(queued.dropFirst(batch.count)) : nil
+        let count = min(queued.count, settings.batchMaxRecords)
+        let records = queued[..<count].map(\.record)
+        let polledAtNs = queued[..<count].map(\.polledAtNs)
+        queued.removeFirst(count)
+        if !queued.isEmpty { pending[partition] = queued }
         let started = DispatchTime.now().uptimeNanoseconds
-        let records = batch.map(\.record)
         do {
-            let readings = records.map { stage.read($0) }
-            let ids = zip(records, readings).map { stage.inputID(of: $0, reading: $1) }
+            let readings = S.Reading.self == Void.self ? records.map { stage.read($0) } : concurrentMap(records) { stage.read($0) }
+            let ids = records.indices.map { stage.inputID(of: records[$0], reading: readings[$0]) }
             let known = try state.store.knownInputIDs(ids)
             var seen: Set<String> = []
-            var fresh: [(record: InputRecord, reading: S.Reading, id: String)] = []
-            for ((record, reading), id) in zip(zip(records, readings), ids) where !known.contains(id) && seen.insert(id).inserted {
-                fresh.append((record, reading, id))
-            }
-            var stageState = try state.store.read { db in try persistence.load(for: fresh.map(\.record), from: db) }
+            seen.reserveCapacity(ids.count)
+            let fresh = ids.indices.filter { !known.contains(ids[$0]) && seen.insert(ids[$0]).inserted }
+            var stageState = try state.store.read { db in try persistence.load(for: fresh.lazy.map { records[$0] }, from: db) }
             var changes: [S.State.Change] = []
             var outputs: [OutputRecord] = []
             var ledger: [LedgerEntry] = []
             var rejected = 0
-            for (record, reading, id) in fresh {
+            for index in fresh {
+                let record = records[index]
+                let id = ids[index]
                 do throws(StageFailure) {
-                    let effect = try stage.process(record, reading: reading, inputID: id, state: stageState)
+                    let effect = try stage.process(record, reading: readings[index], inputID: id, state: stageState)
                     if let oversized = effect.outputs.first(where: { $0.approximateBytes > maxMessageBytes }) {
                         throw StageFailure(
                             code: "output_too_large",
@@ -228,7 +229,7 @@ where P.State == S.State {
                 partition: partition, store: state.store, delivery: delivery,
                 firstOffset: records[0].position.offset, nextOffset: records[records.count - 1].position.offset + 1,
                 ledger: ledger, saveState: saveState,
-                polledAtNs: batch.map(\.polledAtNs), startedNs: started, records: records.count,
+                polledAtNs: polledAtNs, startedNs: started, records: records.count,
                 duplicates: records.count - fresh.count, rejected: rejected, outputs: outputs.count - rejected,
                 ledgerRetentionMs: settings.ledgerRetention.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }))
         } catch {
@@ -362,6 +363,27 @@ where P.State == S.State {
         }
         status.setLag(lags)
     }
+}
+
+/// Maps on every core: reading records (ingest parses and validates JSON there) is pure and
+/// independent per record, and otherwise the polling thread would do it all on one core.
+func concurrentMap<T: Sendable, U: Sendable>(_ items: [T], _ transform: @Sendable (T) -> U) -> [U] {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    guard cores > 1, items.count >= 128 else { return items.map(transform) }
+    let results = UnsafeMutableBufferPointer<U>.allocate(capacity: items.count)
+    defer { results.deallocate() }
+    // A few chunks per core, so a core slowed by other work does not hold up the rest.
+    let chunks = min(cores * 4, items.count / 32)
+    let chunk = (items.count + chunks - 1) / chunks
+    nonisolated(unsafe) let target = results
+    DispatchQueue.concurrentPerform(iterations: chunks) { worker in
+        for index in (worker * chunk)..<min(items.count, (worker + 1) * chunk) {
+            (target.baseAddress! + index).initialize(to: transform(items[index]))
+        }
+    }
+    let mapped = Array(results)
+    _ = results.deinitialize()
+    return mapped
 }
 
 struct Polled {

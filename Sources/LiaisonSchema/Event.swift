@@ -117,11 +117,16 @@ public struct EventV1: Sendable, Equatable {
         self.extensions = extensions
     }
 
-    /// The attributes this version names; everything else is an extension.
-    public static let attributeNames: Set<String> = [
-        "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "dataschema", "traceparent",
-        "tracestate", "ingesttime", "sourcetopic", "sourcepartition", "sourceoffset", "data", "data_base64",
-    ]
+    /// Whether this version names the attribute; everything else is an extension.
+    public static func isAttribute(_ name: String) -> Bool {
+        switch name {
+        case "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "dataschema", "traceparent",
+             "tracestate", "ingesttime", "sourcetopic", "sourcepartition", "sourceoffset", "data", "data_base64":
+            true
+        default:
+            false
+        }
+    }
 
     /// Reads a structured-mode CloudEvent. The checks run in the order a person fixing the
     /// record would want them reported: shape, type, subject, then the payload.
@@ -182,7 +187,8 @@ public struct EventV1: Sendable, Equatable {
             sourcetopic: envelope["sourcetopic"]?.stringValue,
             sourcepartition: envelope["sourcepartition"].flatMap { try? JSONValueDecoder().decode(Int32.self, from: $0) },
             sourceoffset: envelope["sourceoffset"].flatMap { try? JSONValueDecoder().decode(Int64.self, from: $0) },
-            extensions: JSONObject(envelope.members.filter { !Self.attributeNames.contains($0.key) }))
+            extensions: envelope.members.allSatisfy { Self.isAttribute($0.key) }
+                ? JSONObject() : JSONObject(envelope.members.filter { !Self.isAttribute($0.key) }))
     }
 
     /// Decodes a structured-mode event from its bytes.

@@ -152,9 +152,7 @@ public struct BankingTransactionPostedV1: EventPayload {
 
     public func validate(_ check: FieldCheck) throws(SchemaViolation) {
         try check.text(accountId, "accountId")
-        try check.money(amount, "amount")
         try check.text(currency, "currency", maxLength: 3, format: .currency)
-        try check.money(balanceAfter, "balanceAfter")
         try check.text(description, "description", maxLength: 1000)
     }
 }
@@ -175,7 +173,6 @@ public struct BankingCheckDepositedV1: EventPayload {
     public func validate(_ check: FieldCheck) throws(SchemaViolation) {
         try check.text(accountId, "accountId")
         try check.text(depositId, "depositId")
-        try check.money(amount, "amount")
         try check.text(currency, "currency", maxLength: 3, format: .currency)
     }
 }
@@ -281,7 +278,6 @@ public struct FinanceInvoicePaidV1: EventPayload {
     public func validate(_ check: FieldCheck) throws(SchemaViolation) {
         try check.text(invoiceId, "invoiceId")
         try check.text(orderId, "orderId")
-        try check.money(amount, "amount")
         try check.text(currency, "currency", maxLength: 3, format: .currency)
     }
 }

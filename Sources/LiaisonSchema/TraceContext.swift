@@ -21,28 +21,51 @@ public enum TraceContext {
     /// A `traceparent` for the work done on `recordID`: a child span of `parent` when there is
     /// one, else the root of a new trace, sampled.
     public static func child(of parent: String?, recordID: String) -> String {
-        let spanID = hex(fnv1a(recordID, basis: 0xCBF2_9CE4_8422_2325))
+        var bytes = Array("00-".utf8)
+        bytes.reserveCapacity(55)
+        var state = fnv1a(recordID)
+        let spanID = mix(&state)
         if let parent, validTraceparent(parent) != nil {
-            let bytes = Array(parent.utf8)
-            let traceID = String(decoding: bytes[3..<35], as: UTF8.self)
-            let flags = String(decoding: bytes[53..<55], as: UTF8.self)
-            return "00-\(traceID)-\(spanID)-\(flags)"
+            let parentBytes = Array(parent.utf8)
+            bytes.append(contentsOf: parentBytes[3..<36])
+            appendHex(spanID, to: &bytes)
+            bytes.append(UInt8(ascii: "-"))
+            bytes.append(contentsOf: parentBytes[53..<55])
+        } else {
+            appendHex(mix(&state), to: &bytes)
+            appendHex(mix(&state), to: &bytes)
+            bytes.append(UInt8(ascii: "-"))
+            appendHex(spanID, to: &bytes)
+            bytes.append(contentsOf: "-01".utf8)
         }
-        let traceID = hex(fnv1a(recordID, basis: 0x6C62_272E_07BB_0142)) + hex(fnv1a(recordID, basis: 0x8422_2325_CBF2_9CE4))
-        return "00-\(traceID)-\(spanID)-01"
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func fnv1a(_ text: String, basis: UInt64) -> UInt64 {
-        var hash = basis
+    private static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in text.utf8 {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }
-        return hash == 0 ? 1 : hash
+        return hash
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
+    /// The next value of a SplitMix64 sequence seeded with the record id's hash: well spread,
+    /// and never zero (an all-zero trace or span id is invalid).
+    private static func mix(_ state: inout UInt64) -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return z == 0 ? 1 : z
+    }
+
+    /// Sixteen lower-case hex digits.
+    private static func appendHex(_ value: UInt64, to bytes: inout [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        for shift in stride(from: 60, through: 0, by: -4) {
+            bytes.append(digits[Int(value >> UInt64(shift) & 0xF)])
+        }
     }
 }

@@ -8,7 +8,7 @@ public protocol StatePersistence<State>: Sendable {
 
     func registerMigrations(_ migrator: inout DatabaseMigrator)
     /// Loads what the batch's records need to see.
-    func load(for records: [InputRecord], from db: Database) throws -> State
+    func load(for records: some Collection<InputRecord>, from db: Database) throws -> State
     func save(_ changes: [State.Change], to db: Database) throws
 }
 
@@ -16,6 +16,6 @@ public protocol StatePersistence<State>: Sendable {
 public struct NoStatePersistence: StatePersistence {
     public init() {}
     public func registerMigrations(_ migrator: inout DatabaseMigrator) {}
-    public func load(for records: [InputRecord], from db: Database) throws -> NoState { NoState() }
+    public func load(for records: some Collection<InputRecord>, from db: Database) throws -> NoState { NoState() }
     public func save(_ changes: [Never], to db: Database) throws {}
 }

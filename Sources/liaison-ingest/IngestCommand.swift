@@ -4,7 +4,6 @@ import Ingest
 import LiaisonRuntime
 import LiaisonSchema
 import LiaisonStore
-import Yams
 
 /// The ingest stage as a daemon: upstream topics in, `liaison.events.v1` and dead letters out.
 @main
@@ -42,30 +41,9 @@ func loadIngestConfiguration(path: String?) throws -> IngestConfiguration {
     } catch {
         throw ValidationError("cannot read the ingest file \(path): \(error.localizedDescription)")
     }
-    let configuration: IngestConfiguration
     do {
-        configuration = try YAMLDecoder().decode(IngestConfiguration.self, from: text)
-    } catch let error as DecodingError {
-        throw ValidationError("\(path): \(describe(error))")
-    } catch {
-        throw ValidationError("\(path): \(error)")
-    }
-    do {
-        try configuration.validate()
+        return try IngestConfiguration(yaml: text)
     } catch {
         throw ValidationError("\(path): \(error.message)")
-    }
-    return configuration
-}
-
-private func describe(_ error: DecodingError) -> String {
-    switch error {
-    case let .keyNotFound(key, context):
-        return "\(codingPathText(context.codingPath + [key])) is required"
-    case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
-        let path = codingPathText(context.codingPath)
-        return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
-    @unknown default:
-        return "\(error)"
     }
 }

@@ -42,17 +42,49 @@ struct IngestBench: AsyncParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
+    @Flag(help: "Time only the stage's own work (read and process, no Kafka, no SQLite) and print microseconds per record.")
+    var stageOnly = false
+
     func run() async throws {
-        let harness = try BenchHarness(options: options)
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
-        try harness.run(stageName: "the ingest stage", recordSize: 400, stage: { IngestStage(configuration: IngestConfiguration(), outputTopic: $0, clock: clock) }) { index in
-            let customer = "cust-\(index % 10_000)"
-            return #"{"specversion":"1.0","id":"txn-\#(index)","source":"core-banking","type":"banking.transaction.posted","#
-                + #""time":"2026-11-02T10:15:00.000+01:00","subject":"\#(customer)","datacontenttype":"application/json","#
-                + #""data":{"accountId":"chk-\#(index % 10_000)","accountType":"checking","amount":-\#(index % 5000).\#(index % 90 + 10),"#
-                + #""currency":"USD","balanceAfter":18250.00,"description":"Card payment at Corner Grocery, 12 Market Street","#
-                + #""merchant":{"mcc":"5411","city":"Springfield"}}}"#
+        if stageOnly {
+            let stage = IngestStage(configuration: IngestConfiguration(), outputTopic: "out", clock: clock)
+            let records = (0..<options.records).map { index in
+                InputRecord(
+                    position: RecordPosition(topic: "in", partition: 0, offset: Int64(index)), key: nil,
+                    value: Array(Self.value(index).utf8))
+            }
+            var reading = Duration.zero
+            var processing = Duration.zero
+            var bytes = 0
+            for start in stride(from: 0, to: records.count, by: options.batchMaxRecords) {
+                let batch = records[start..<min(start + options.batchMaxRecords, records.count)]
+                let started = ContinuousClock.now
+                let readings = batch.map { stage.read($0) }
+                let read = ContinuousClock.now
+                for (record, reading) in zip(batch, readings) {
+                    let effect = try stage.process(record, reading: reading, inputID: stage.inputID(of: record, reading: reading), state: NoState())
+                    bytes += effect.outputs.reduce(0) { $0 + $1.value.count }
+                }
+                reading += read - started
+                processing += ContinuousClock.now - read
+            }
+            let perRecord = { (duration: Duration) in String(format: "%.2f", duration.seconds * 1e6 / Double(records.count)) }
+            print("read \(perRecord(reading)) µs/record, process \(perRecord(processing)) µs/record, \(bytes / records.count) bytes out per record")
+            return
         }
+        let harness = try BenchHarness(options: options)
+        try harness.run(stageName: "the ingest stage", recordSize: 400, stage: { IngestStage(configuration: IngestConfiguration(), outputTopic: $0, clock: clock) }, value: Self.value)
+    }
+
+    /// A valid `banking.transaction.posted` CloudEvent of about 400 bytes.
+    static func value(_ index: Int) -> String {
+        let customer = "cust-\(index % 10_000)"
+        return #"{"specversion":"1.0","id":"txn-\#(index)","source":"core-banking","type":"banking.transaction.posted","#
+            + #""time":"2026-11-02T10:15:00.000+01:00","subject":"\#(customer)","datacontenttype":"application/json","#
+            + #""data":{"accountId":"chk-\#(index % 10_000)","accountType":"checking","amount":-\#(index % 5000).\#(index % 90 + 10),"#
+            + #""currency":"USD","balanceAfter":18250.00,"description":"Card payment at Corner Grocery, 12 Market Street","#
+            + #""merchant":{"mcc":"5411","city":"Springfield"}}}"#
     }
 }
 

@@ -216,3 +216,29 @@ final class IngestStageTests: XCTestCase {
                        "topic t: format debezium needs a `mapping`")
     }
 }
+
+final class IngestConfigurationTests: XCTestCase {
+    func testTheExampleFileInDeployIsValid() throws {
+        let url = SchemaChecker.repositoryRoot.appendingPathComponent("deploy/ingest.example.yaml")
+        let configuration = try IngestConfiguration(yaml: String(contentsOf: url, encoding: .utf8))
+        XCTAssertEqual(configuration.binding(for: "sor.crm.cases"), TopicBinding(format: .debezium, mapping: "crm-cases"))
+        XCTAssertEqual(configuration.binding(for: "sor.anything-else"), TopicBinding(format: .cloudevents))
+        XCTAssertEqual(configuration.mappings["erp-invoices"]?.events.first?.data?["amount"], FieldSource(path: "row.total", as: .decimal))
+        XCTAssertEqual(configuration.futureSkewSeconds, 300)
+    }
+
+    func testYAMLErrorsNameTheKey() {
+        func error(_ yaml: String) -> String? {
+            do {
+                _ = try IngestConfiguration(yaml: yaml)
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        XCTAssertNil(error("topics: {}"))
+        XCTAssertEqual(error("topics: {t: {format: avro}}")?.hasPrefix("topics.t.format:"), true)
+        XCTAssertEqual(error("mappings: {m: {source: s, subject: x, events: [{type: crm.case.opened}]}}"), "mappings.m.id is required")
+        XCTAssertEqual(error("max-depth: 1"), "max-depth must be between 2 and 512")
+    }
+}

@@ -70,6 +70,19 @@ final class RuntimeOptionsTests: XCTestCase {
         }
     }
 
+    func testLedgerRetentionTakesADurationOrOff() throws {
+        func retention(_ arguments: [String]) throws -> Duration? {
+            try options(["--brokers", "b:1"] + arguments).resolve(stage: "s", defaultInputs: ["in"], environment: [:]).ledgerRetention
+        }
+        XCTAssertEqual(try retention([]), .seconds(7 * 86_400))
+        XCTAssertEqual(try retention(["--ledger-retention", "36h"]), .seconds(36 * 3600))
+        XCTAssertEqual(try retention(["--ledger-retention", "1500ms"]), .milliseconds(1500))
+        XCTAssertNil(try retention(["--ledger-retention", "off"]))
+        XCTAssertThrowsError(try retention(["--ledger-retention", "7 days"])) { error in
+            XCTAssertTrue("\(error)".contains("ledger-retention"), "\(error)")
+        }
+    }
+
     func testAdminPortDefaultsOnAndCanBeSwitchedOff() throws {
         let on = try options(["--brokers", "b:1"]).resolve(stage: "s", defaultInputs: ["in"], environment: [:])
         XCTAssertEqual(on.adminPort, 9400)

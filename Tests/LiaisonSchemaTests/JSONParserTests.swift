@@ -101,3 +101,17 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+final class JSONWriterTests: XCTestCase {
+    func testAReopenedObjectTakesMoreMembers() throws {
+        for (object, expected) in [(#"{"a":1}"#, #"{"a":1,"b":true}"#), (" { } \n", #" { "b":true}"#), (#"{"a":{"x":[]}}  "#, #"{"a":{"x":[]},"b":true}"#)] {
+            var writer = JSONWriter()
+            writer.reopenObject(Array(object.utf8))
+            writer.key("b")
+            writer.bool(true)
+            writer.endObject()
+            XCTAssertEqual(String(decoding: writer.bytes, as: UTF8.self), expected)
+            XCTAssertNoThrow(try JSONParser().parse(writer.bytes))
+        }
+    }
+}

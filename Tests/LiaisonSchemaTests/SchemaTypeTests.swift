@@ -97,3 +97,23 @@ final class DecimalPlacesTests: XCTestCase {
         XCTAssertThrowsError(try decimal("1e99999999999999999999"))
     }
 }
+
+final class DecimalFastPathTests: XCTestCase {
+    /// The fast path for short literals must give exactly what Foundation's parser gives.
+    func testShortLiteralsDecodeAsFoundationParsesThem() throws {
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<20_000 {
+            let integer = generator.next() % 1_000_000_000_000
+            let places = Int(generator.next() % 7)
+            var text = String(integer)
+            if places > 0 {
+                text = String(repeating: "0", count: max(0, places + 1 - text.count)) + text
+                text.insert(".", at: text.index(text.endIndex, offsetBy: -places))
+            }
+            if generator.next() % 2 == 0 { text = "-" + text }
+            let decoded = try JSONValueDecoder().decode(Decimal.self, from: JSONParser().parse(Array(text.utf8)))
+            XCTAssertEqual(decoded, Decimal(string: text, locale: nil), text)
+            XCTAssertEqual("\(decoded)", "\(Decimal(string: text, locale: nil)!)", text)
+        }
+    }
+}

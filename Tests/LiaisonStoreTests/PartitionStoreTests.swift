@@ -59,6 +59,25 @@ final class PartitionStoreTests: XCTestCase {
         XCTAssertEqual(known, Set(ids.prefix(600)))
     }
 
+    func testPruningForgetsOnlyRowsProcessedBeforeTheHorizon() throws {
+        let store = try PartitionStore(location: location())
+        _ = try store.claimOwnership()
+        func entries(_ ids: ClosedRange<Int>) -> [LedgerEntry] {
+            ids.map { LedgerEntry(inputID: "id-\($0)", position: RecordPosition(topic: "t", partition: 0, offset: Int64($0)), verdict: .accepted) }
+        }
+        try store.commit(nextOffset: 3, ledger: entries(0...2))
+        Thread.sleep(forTimeInterval: 0.01)
+        let horizon = Int64(Date().timeIntervalSince1970 * 1000)
+        Thread.sleep(forTimeInterval: 0.01)
+        try store.commit(nextOffset: 6, ledger: entries(3...5))
+        XCTAssertEqual(try store.pruneLedger(processedBefore: horizon), 3)
+        XCTAssertEqual(try store.knownInputIDs((0...5).map { "id-\($0)" }), Set((3...5).map { "id-\($0)" }))
+        XCTAssertEqual(try store.pruneLedger(processedBefore: horizon), 0)
+        XCTAssertEqual(try store.pruneLedger(processedBefore: horizon + 60_000), 3)
+        XCTAssertEqual(try store.knownInputIDs((0...5).map { "id-\($0)" }), [])
+        XCTAssertEqual(try store.checkpoint(), 6)
+    }
+
     func testStageWritesLedgerAndCheckpointCommitTogetherOrNotAtAll() throws {
         let store = try PartitionStore(location: location(), migrations: withNotesTable)
         try store.claimOwnership()

@@ -105,7 +105,8 @@ private struct Reader {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels", kind: .tooDeep) }
         index += 1
         var members: [JSONObject.Member] = []
-        var seen: Set<String>?
+        members.reserveCapacity(12)
+        var seen: Set<MemberName>?
         skipWhitespace()
         guard index < bytes.count else { throw truncated }
         if bytes[index] == UInt8(ascii: "}") {
@@ -119,10 +120,10 @@ private struct Reader {
             let keyOffset = index
             let key = try string()
             if members.count < 16 {
-                if members.contains(where: { $0.key == key }) { throw duplicate(key, at: keyOffset) }
+                if members.contains(where: { sameName($0.key, key) }) { throw duplicate(key, at: keyOffset) }
             } else {
-                if seen == nil { seen = Set(members.map(\.key)) }
-                if !seen!.insert(key).inserted { throw duplicate(key, at: keyOffset) }
+                if seen == nil { seen = Set(members.map { MemberName(text: $0.key) }) }
+                if !seen!.insert(MemberName(text: key)).inserted { throw duplicate(key, at: keyOffset) }
             }
             skipWhitespace()
             guard index < bytes.count else { throw truncated }
@@ -131,7 +132,6 @@ private struct Reader {
             skipWhitespace()
             let member = try value(depth: depth + 1)
             members.append(JSONObject.Member(key: key, value: member))
-            if seen != nil { seen!.insert(key) }
             skipWhitespace()
             guard index < bytes.count else { throw truncated }
             switch bytes[index] {
@@ -150,6 +150,7 @@ private struct Reader {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels", kind: .tooDeep) }
         index += 1
         var elements: [JSONValue] = []
+        elements.reserveCapacity(4)
         skipWhitespace()
         guard index < bytes.count else { throw truncated }
         if bytes[index] == UInt8(ascii: "]") {
@@ -309,6 +310,18 @@ private struct Reader {
 
     func describe(_ byte: UInt8) -> String {
         byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x" + String(byte, radix: 16, uppercase: true)
+    }
+}
+
+/// A member name hashed and compared by its bytes, like `sameName`.
+private struct MemberName: Hashable {
+    var text: String
+
+    static func == (lhs: MemberName, rhs: MemberName) -> Bool { sameName(lhs.text, rhs.text) }
+
+    func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
 

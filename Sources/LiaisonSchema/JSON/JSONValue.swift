@@ -77,9 +77,9 @@ public struct JSONObject: Sendable, Equatable, Sequence {
     public var keys: [String] { members.map(\.key) }
 
     public subscript(key: String) -> JSONValue? {
-        get { members.first { $0.key == key }?.value }
+        get { members.first { sameName($0.key, key) }?.value }
         set {
-            if let index = members.firstIndex(where: { $0.key == key }) {
+            if let index = members.firstIndex(where: { sameName($0.key, key) }) {
                 if let newValue { members[index].value = newValue } else { members.remove(at: index) }
             } else if let newValue {
                 members.append(Member(key: key, value: newValue))
@@ -89,10 +89,25 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 
     public func makeIterator() -> IndexingIterator<[Member]> { members.makeIterator() }
 
+    public func contains(_ key: String) -> Bool { members.contains { sameName($0.key, key) } }
+
     /// Equal when both hold the same keys with equal values, in any order.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
         return lhs.members.allSatisfy { rhs[$0.key] == $0.value }
+    }
+}
+
+/// Member names are the same when their code points are, as RFC 8259 suggests and as other
+/// JSON readers compare them; `String`'s `==` would also equate canonically equivalent names.
+/// Comparing lengths first also makes the common miss cheap.
+@inline(__always)
+func sameName(_ lhs: String, _ rhs: String) -> Bool {
+    var lhs = lhs
+    var rhs = rhs
+    guard lhs.utf8.count == rhs.utf8.count else { return false }
+    return lhs.withUTF8 { left in
+        rhs.withUTF8 { right in left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0 }
     }
 }
 

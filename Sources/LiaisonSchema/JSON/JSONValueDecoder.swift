@@ -16,7 +16,7 @@ public struct SchemaViolation: Error, Sendable, Equatable, CustomStringConvertib
 
 /// Decodes `Decodable` types from a parsed `JSONValue`, so a record is parsed once and decoded
 /// without a second pass over its bytes. Numbers decode from their literal text: `Decimal`
-/// exactly, integers only when the value is integral and fits.
+/// exactly and within the money rules (`Money`), integers only when written as integers.
 public struct JSONValueDecoder: Sendable {
     public init() {}
 
@@ -104,46 +104,58 @@ private final class ValueDecoder: Decoder {
     }
 }
 
-private func mismatch(expected: String, found: JSONValue, at path: [any CodingKey]) -> DecodingError {
+private func mismatch(expected: String, found: JSONValue, at path: @autoclosure () -> [any CodingKey]) -> DecodingError {
     DecodingError.typeMismatch(
-        Any.self, .init(codingPath: path, debugDescription: "expected \(expected), found \(found.kindName)"))
+        Any.self, .init(codingPath: path(), debugDescription: "expected \(expected), found \(found.kindName)"))
 }
 
-private func decodeJSON<T: Decodable>(_ type: T.Type, from value: JSONValue, at path: [any CodingKey]) throws -> T {
-    if T.self == String.self { return try decodeString(value, at: path) as! T }
-    if T.self == Decimal.self { return try decodeDecimal(value, at: path) as! T }
+/// Paths are built only when needed: for an error, or for a nested decoder.
+private func decodeJSON<T: Decodable>(_ type: T.Type, from value: JSONValue, at path: @autoclosure () -> [any CodingKey]) throws -> T {
+    if T.self == String.self { return try decodeString(value, at: path()) as! T }
+    if T.self == Decimal.self { return try decodeDecimal(value, at: path()) as! T }
     if T.self == JSONValue.self { return value as! T }
     if T.self == JSONObject.self {
-        guard case let .object(object) = value else { throw mismatch(expected: "an object", found: value, at: path) }
+        guard case let .object(object) = value else { throw mismatch(expected: "an object", found: value, at: path()) }
         return object as! T
     }
     if let openType = T.self as? any OpenFields.Type, case let .object(object) = value {
-        var decoded = try T(from: ValueDecoder(value: value, codingPath: path)) as! any OpenFields
+        var decoded = try T(from: ValueDecoder(value: value, codingPath: path())) as! any OpenFields
         decoded.extra = openType.unknownMembers(of: object)
         return decoded as! T
     }
-    return try T(from: ValueDecoder(value: value, codingPath: path))
+    return try T(from: ValueDecoder(value: value, codingPath: path()))
 }
 
-private func decodeString(_ value: JSONValue, at path: [any CodingKey]) throws -> String {
-    guard case let .string(text) = value else { throw mismatch(expected: "a string", found: value, at: path) }
+private func decodeString(_ value: JSONValue, at path: @autoclosure () -> [any CodingKey]) throws -> String {
+    guard case let .string(text) = value else { throw mismatch(expected: "a string", found: value, at: path()) }
     return text
 }
 
-private func numberText(_ value: JSONValue, at path: [any CodingKey]) throws -> String {
-    guard case let .number(number) = value else { throw mismatch(expected: "a number", found: value, at: path) }
+private func numberText(_ value: JSONValue, at path: @autoclosure () -> [any CodingKey]) throws -> String {
+    guard case let .number(number) = value else { throw mismatch(expected: "a number", found: value, at: path()) }
     return number.text
 }
 
-private func decodeDecimal(_ value: JSONValue, at path: [any CodingKey]) throws -> Decimal {
-    let text = try numberText(value, at: path)
+private func decodeDecimal(_ value: JSONValue, at path: @autoclosure () -> [any CodingKey]) throws -> Decimal {
+    let text = try numberText(value, at: path())
+    let outOfRange = DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "must be between -10^15 and 10^15"))
+    if let (decimal, places, integerDigits) = smallDecimal(text) {
+        guard places <= maxDecimalPlaces else {
+            throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "\(text) has more than \(maxDecimalPlaces) decimal places"))
+        }
+        guard integerDigits <= 15 || abs(decimal) <= Money.limit else { throw outOfRange }
+        return decimal
+    }
     guard decimalPlaces(of: text) <= maxDecimalPlaces else {
-        throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "\(text.prefix(40)) has more than \(maxDecimalPlaces) decimal places"))
+        throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "\(text.prefix(40)) has more than \(maxDecimalPlaces) decimal places"))
     }
-    if !text.prefix(while: { $0 != "e" && $0 != "E" }).contains(where: { ("1"..."9").contains($0) }) { return 0 }
+    if !text.utf8.prefix(while: { $0 | 0x20 != UInt8(ascii: "e") }).contains(where: { (UInt8(ascii: "1")...UInt8(ascii: "9")).contains($0) }) {
+        return 0
+    }
     guard let decimal = Decimal(string: text, locale: nil), !decimal.isNaN else {
-        throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "\(text) is out of the range a decimal can hold"))
+        throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "\(text) is out of the range a decimal can hold"))
     }
+    guard abs(decimal) <= Money.limit else { throw outOfRange }
     return decimal
 }
 
@@ -173,19 +185,49 @@ func decimalPlaces(of literal: String) -> Int {
     return overflow ? (exponent < 0 ? Int.max : 0) : max(0, shifted)
 }
 
+/// The value of a plain literal (`-120.50`, no exponent, at most 18 digits) and the places it
+/// needs (trailing zeros not counted), without Foundation's general parser, which was ingest's
+/// costliest step for money.
+private func smallDecimal(_ literal: String) -> (Decimal, places: Int, integerDigits: Int)? {
+    var significand: UInt64 = 0
+    var digits = 0
+    var places = 0
+    var afterPoint = false
+    var negative = false
+    for byte in literal.utf8 {
+        switch byte {
+        case UInt8(ascii: "-") where digits == 0 && !negative: negative = true
+        case UInt8(ascii: "."): afterPoint = true
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            digits += 1
+            guard digits <= 18 else { return nil }
+            significand = significand * 10 + UInt64(byte - UInt8(ascii: "0"))
+            if afterPoint { places += 1 }
+        default: return nil
+        }
+    }
+    let decimal = Decimal(sign: negative ? .minus : .plus, exponent: -places, significand: Decimal(significand))
+    let integerDigits = digits - places
+    while places > 0, significand % 10 == 0 {
+        significand /= 10
+        places -= 1
+    }
+    return (decimal, places, integerDigits)
+}
+
 /// Integers must be written as integers: `2`, not `2.0` or `2e0`.
-private func decodeInteger<T: FixedWidthInteger>(_ value: JSONValue, as type: T.Type, at path: [any CodingKey]) throws -> T {
-    let text = try numberText(value, at: path)
+private func decodeInteger<T: FixedWidthInteger>(_ value: JSONValue, as type: T.Type, at path: @autoclosure () -> [any CodingKey]) throws -> T {
+    let text = try numberText(value, at: path())
     guard let integer = T(text) else {
-        throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "expected a whole number that fits \(T.self), found \(text.prefix(40))"))
+        throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "expected a whole number that fits \(T.self), found \(text.prefix(40))"))
     }
     return integer
 }
 
-private func decodeFloating(_ value: JSONValue, at path: [any CodingKey]) throws -> Double {
-    let text = try numberText(value, at: path)
+private func decodeFloating(_ value: JSONValue, at path: @autoclosure () -> [any CodingKey]) throws -> Double {
+    let text = try numberText(value, at: path())
     guard let double = Double(text), double.isFinite else {
-        throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "\(text) is out of range"))
+        throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "\(text) is out of range"))
     }
     return double
 }

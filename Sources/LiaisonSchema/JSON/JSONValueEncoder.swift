@@ -39,7 +39,7 @@ private final class EncodingBox {
     func child(forKey key: String) -> EncodingBox {
         var members: [(String, EncodingBox)] = []
         if case let .object(existing) = content { members = existing }
-        if let found = members.first(where: { $0.0 == key }) { return found.1 }
+        if let found = members.first(where: { sameName($0.0, key) }) { return found.1 }
         let box = EncodingBox()
         members.append((key, box))
         content = .object(members)
