@@ -118,13 +118,50 @@ public struct EventV1: Sendable, Equatable {
     }
 
     /// Whether this version names the attribute; everything else is an extension.
-    public static func isAttribute(_ name: String) -> Bool {
-        switch name {
-        case "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "dataschema", "traceparent",
-             "tracestate", "ingesttime", "sourcetopic", "sourcepartition", "sourceoffset", "data", "data_base64":
-            true
-        default:
-            false
+    public static func isAttribute(_ name: String) -> Bool { Attribute(name: name) != nil }
+
+    /// The attributes this version names, found by length and then bytes: a record's envelope
+    /// is read on every record, and `String` switches compare far more slowly.
+    enum Attribute: Int, CaseIterable {
+        case specversion, id, source, type, time, subject, datacontenttype, dataschema, traceparent, tracestate
+        case ingesttime, sourcetopic, sourcepartition, sourceoffset, data, dataBase64
+
+        var name: String {
+            switch self {
+            case .specversion: "specversion"
+            case .id: "id"
+            case .source: "source"
+            case .type: "type"
+            case .time: "time"
+            case .subject: "subject"
+            case .datacontenttype: "datacontenttype"
+            case .dataschema: "dataschema"
+            case .traceparent: "traceparent"
+            case .tracestate: "tracestate"
+            case .ingesttime: "ingesttime"
+            case .sourcetopic: "sourcetopic"
+            case .sourcepartition: "sourcepartition"
+            case .sourceoffset: "sourceoffset"
+            case .data: "data"
+            case .dataBase64: "data_base64"
+            }
+        }
+
+        init?(name: String) {
+            let candidates: [Attribute]
+            switch name.utf8.count {
+            case 2: candidates = [.id]
+            case 4: candidates = [.type, .time, .data]
+            case 6: candidates = [.source]
+            case 7: candidates = [.subject]
+            case 10: candidates = [.dataschema, .tracestate, .ingesttime]
+            case 11: candidates = [.specversion, .traceparent, .sourcetopic, .dataBase64]
+            case 12: candidates = [.sourceoffset]
+            case 15: candidates = [.datacontenttype, .sourcepartition]
+            default: return nil
+            }
+            guard let match = candidates.first(where: { sameName($0.name, name) }) else { return nil }
+            self = match
         }
     }
 
@@ -134,8 +171,19 @@ public struct EventV1: Sendable, Equatable {
         guard case let .object(envelope) = json else {
             throw .schemaViolation(SchemaViolation(path: "", message: "the record must be a JSON object, found \(json.kindName)"))
         }
-        func text(_ name: String, required: Bool, maxLength: Int = 512) throws(EventRejection) -> String? {
-            guard let value = envelope[name] else {
+        var attributes = [JSONValue?](repeating: nil, count: Attribute.allCases.count)
+        var hasExtensions = false
+        for member in envelope {
+            if let attribute = Attribute(name: member.key) {
+                attributes[attribute.rawValue] = member.value
+            } else {
+                hasExtensions = true
+            }
+        }
+        func value(_ attribute: Attribute) -> JSONValue? { attributes[attribute.rawValue] }
+        func text(_ attribute: Attribute, required: Bool, maxLength: Int = 512) throws(EventRejection) -> String? {
+            let name = attribute.name
+            guard let value = value(attribute) else {
                 if required { throw .schemaViolation(SchemaViolation(path: name, message: "is required")) }
                 return nil
             }
@@ -149,46 +197,45 @@ public struct EventV1: Sendable, Equatable {
             }
             return text
         }
-        guard try text("specversion", required: true) == Self.specVersion else {
+        guard try text(.specversion, required: true) == Self.specVersion else {
             throw .schemaViolation(SchemaViolation(path: "specversion", message: "must be \"1.0\" (CloudEvents 1.0)"))
         }
-        let id = try text("id", required: true, maxLength: 256)!
-        let source = try text("source", required: true)!
-        let typeName = try text("type", required: true, maxLength: 256)!
+        let id = try text(.id, required: true, maxLength: 256)!
+        let source = try text(.source, required: true)!
+        let typeName = try text(.type, required: true, maxLength: 256)!
         guard let type = EventType(rawValue: typeName) else { throw .unknownType(typeName) }
-        guard let subjectValue = envelope["subject"], subjectValue != .null, subjectValue != .string("") else {
+        guard let subjectValue = value(.subject), subjectValue != .null, subjectValue != .string("") else {
             throw .missingSubject("subject is required: it is the customer id every stage keys on")
         }
-        let subject = try text("subject", required: true, maxLength: 200)!
-        let timeText = try text("time", required: true, maxLength: 64)!
+        let subject = try text(.subject, required: true, maxLength: 200)!
+        let timeText = try text(.time, required: true, maxLength: 64)!
         guard let time = Timestamp(timeText) else {
             throw .schemaViolation(SchemaViolation(
                 path: "time", message: "\"\(timeText.prefix(64))\" is not an RFC 3339 date-time with a UTC offset, e.g. 2026-11-02T10:15:00Z"))
         }
-        let contentType = try text("datacontenttype", required: false, maxLength: 128)
+        let contentType = try text(.datacontenttype, required: false, maxLength: 128)
         if let contentType, !Self.isJSONContentType(contentType) {
             throw .schemaViolation(SchemaViolation(path: "datacontenttype", message: "must be application/json, found \"\(contentType.prefix(64))\""))
         }
-        if envelope["data_base64"] != nil {
+        if value(.dataBase64) != nil {
             throw .schemaViolation(SchemaViolation(path: "data_base64", message: "binary data is not accepted; send the payload as JSON in data"))
         }
         let data: EventData
         do throws(SchemaViolation) {
-            data = try EventData.decode(type: type, from: envelope["data"])
+            data = try EventData.decode(type: type, from: value(.data))
         } catch {
             throw .schemaViolation(error)
         }
-        let ingestTimeText = try text("ingesttime", required: false, maxLength: 64)
+        let ingestTimeText = try text(.ingesttime, required: false, maxLength: 64)
         self.init(
             id: id, source: source, type: type, time: time, subject: subject, data: data,
-            datacontenttype: contentType, dataschema: try text("dataschema", required: false, maxLength: 1024),
-            traceparent: envelope["traceparent"]?.stringValue.flatMap(TraceContext.validTraceparent),
-            tracestate: envelope["tracestate"]?.stringValue, ingesttime: ingestTimeText.flatMap(Timestamp.init),
-            sourcetopic: envelope["sourcetopic"]?.stringValue,
-            sourcepartition: envelope["sourcepartition"].flatMap { try? JSONValueDecoder().decode(Int32.self, from: $0) },
-            sourceoffset: envelope["sourceoffset"].flatMap { try? JSONValueDecoder().decode(Int64.self, from: $0) },
-            extensions: envelope.members.allSatisfy { Self.isAttribute($0.key) }
-                ? JSONObject() : JSONObject(envelope.members.filter { !Self.isAttribute($0.key) }))
+            datacontenttype: contentType, dataschema: try text(.dataschema, required: false, maxLength: 1024),
+            traceparent: value(.traceparent)?.stringValue.flatMap(TraceContext.validTraceparent),
+            tracestate: value(.tracestate)?.stringValue, ingesttime: ingestTimeText.flatMap(Timestamp.init),
+            sourcetopic: value(.sourcetopic)?.stringValue,
+            sourcepartition: value(.sourcepartition).flatMap { try? JSONValueDecoder().decode(Int32.self, from: $0) },
+            sourceoffset: value(.sourceoffset).flatMap { try? JSONValueDecoder().decode(Int64.self, from: $0) },
+            extensions: hasExtensions ? JSONObject(envelope.members.filter { !Self.isAttribute($0.key) }) : JSONObject())
     }
 
     /// Decodes a structured-mode event from its bytes.

@@ -9,8 +9,8 @@ public protocol OpenFields: Codable {
 }
 
 extension OpenFields {
-    /// The members of `object` this type has no field for. Asks `CodingKeys` itself rather than
-    /// a shared cache, which the threads reading a batch would contend for.
+    /// The members of `object` this type has no field for, by name. `JSONValueDecoder` knows
+    /// them without asking (the members the type did not read) for objects of up to 64 members.
     static func unknownMembers(of object: JSONObject) -> JSONObject {
         guard object.members.contains(where: { !isKnown($0.key) }) else { return JSONObject() }
         return JSONObject(object.members.filter { !isKnown($0.key) })

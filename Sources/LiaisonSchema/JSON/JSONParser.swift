@@ -107,6 +107,8 @@ private struct Reader {
         var members: [JSONObject.Member] = []
         members.reserveCapacity(12)
         var seen: Set<MemberName>?
+        // One bit per name length seen so far: a name whose length is new cannot be a repeat.
+        var lengthsSeen: UInt64 = 0
         skipWhitespace()
         guard index < bytes.count else { throw truncated }
         if bytes[index] == UInt8(ascii: "}") {
@@ -120,7 +122,11 @@ private struct Reader {
             let keyOffset = index
             let key = try string()
             if members.count < 16 {
-                if members.contains(where: { sameName($0.key, key) }) { throw duplicate(key, at: keyOffset) }
+                let lengthBit: UInt64 = 1 << UInt64(min(key.utf8.count, 63))
+                if lengthsSeen & lengthBit != 0, members.contains(where: { sameName($0.key, key) }) {
+                    throw duplicate(key, at: keyOffset)
+                }
+                lengthsSeen |= lengthBit
             } else {
                 if seen == nil { seen = Set(members.map { MemberName(text: $0.key) }) }
                 if !seen!.insert(MemberName(text: key)).inserted { throw duplicate(key, at: keyOffset) }

@@ -103,12 +103,17 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 /// Comparing lengths first also makes the common miss cheap.
 @inline(__always)
 func sameName(_ lhs: String, _ rhs: String) -> Bool {
-    var lhs = lhs
-    var rhs = rhs
-    guard lhs.utf8.count == rhs.utf8.count else { return false }
-    return lhs.withUTF8 { left in
-        rhs.withUTF8 { right in left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0 }
+    lhs.utf8.count == rhs.utf8.count && sameBytes(lhs, rhs)
+}
+
+/// Compares two names of the same length byte for byte.
+func sameBytes(_ lhs: String, _ rhs: String) -> Bool {
+    let compared = lhs.utf8.withContiguousStorageIfAvailable { left in
+        rhs.utf8.withContiguousStorageIfAvailable { right in
+            left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
+        }
     }
+    return (compared ?? nil) ?? lhs.utf8.elementsEqual(rhs.utf8)
 }
 
 /// For coders other than `JSONValueDecoder`/`JSONValueEncoder`, which handle `JSONValue`

@@ -77,6 +77,9 @@ private final class ValueDecoder: Decoder {
     let value: JSONValue
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+    /// One bit per member of the object the decoded type read (for objects of up to 64 members),
+    /// so the members it did not read — the unknown fields — need no lookup by name.
+    var membersRead: UInt64 = 0
 
     init(value: JSONValue, codingPath: [any CodingKey]) {
         self.value = value
@@ -87,7 +90,7 @@ private final class ValueDecoder: Decoder {
         guard case let .object(object) = value else {
             throw mismatch(expected: "an object", found: value, at: codingPath)
         }
-        return KeyedDecodingContainer(ObjectContainer<Key>(object: object, codingPath: codingPath))
+        return KeyedDecodingContainer(ObjectContainer<Key>(object: object, codingPath: codingPath, decoder: self))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -119,8 +122,16 @@ private func decodeJSON<T: Decodable>(_ type: T.Type, from value: JSONValue, at 
         return object as! T
     }
     if let openType = T.self as? any OpenFields.Type, case let .object(object) = value {
-        var decoded = try T(from: ValueDecoder(value: value, codingPath: path())) as! any OpenFields
-        decoded.extra = openType.unknownMembers(of: object)
+        let decoder = ValueDecoder(value: value, codingPath: path())
+        var decoded = try T(from: decoder) as! any OpenFields
+        if object.count <= 64 {
+            let read = decoder.membersRead
+            if read.nonzeroBitCount != object.count {
+                decoded.extra = JSONObject(object.members.enumerated().filter { read & (1 << UInt64($0.offset)) == 0 }.map(\.element))
+            }
+        } else {
+            decoded.extra = openType.unknownMembers(of: object)
+        }
         return decoded as! T
     }
     return try T(from: ValueDecoder(value: value, codingPath: path()))
@@ -235,13 +246,22 @@ private func decodeFloating(_ value: JSONValue, at path: @autoclosure () -> [any
 private struct ObjectContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let object: JSONObject
     let codingPath: [any CodingKey]
+    let decoder: ValueDecoder
 
     var allKeys: [Key] { object.keys.compactMap { Key(stringValue: $0) } }
 
-    func contains(_ key: Key) -> Bool { object[key.stringValue] != nil }
+    func contains(_ key: Key) -> Bool { lookup(key) != nil }
+
+    /// The member's value, marking it read.
+    func lookup(_ key: Key) -> JSONValue? {
+        let name = key.stringValue
+        guard let index = object.members.firstIndex(where: { sameName($0.key, name) }) else { return nil }
+        if index < 64 { decoder.membersRead |= 1 << UInt64(index) }
+        return object.members[index].value
+    }
 
     func member(_ key: Key) throws -> JSONValue {
-        guard let value = object[key.stringValue] else {
+        guard let value = lookup(key) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "is required"))
         }
         return value
@@ -258,7 +278,7 @@ private struct ObjectContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        guard let value = object[key.stringValue], value != .null else { return nil }
+        guard let value = lookup(key), value != .null else { return nil }
         return try decodeJSON(T.self, from: value, at: codingPath + [key])
     }
 
@@ -288,7 +308,7 @@ private struct ObjectContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func superDecoder() throws -> any Decoder { ValueDecoder(value: .object(object), codingPath: codingPath) }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        ValueDecoder(value: object[key.stringValue] ?? .null, codingPath: codingPath + [key])
+        ValueDecoder(value: lookup(key) ?? .null, codingPath: codingPath + [key])
     }
 }
 
