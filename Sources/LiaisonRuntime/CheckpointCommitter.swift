@@ -125,7 +125,7 @@ final class CheckpointCommitter: @unchecked Sendable {
         if error == nil, let retention = job.ledgerRetentionMs {
             let now = DispatchTime.now().uptimeNanoseconds
             let key = ObjectIdentifier(job.store)
-            if now - (lastPrunedNs[key] ?? 0) >= Self.pruneIntervalNs || lastPrunedNs[key] == nil {
+            if lastPrunedNs[key].map({ now - $0 >= Self.pruneIntervalNs }) ?? true {
                 lastPrunedNs[key] = now
                 do {
                     try job.store.pruneLedger(processedBefore: Int64(Date().timeIntervalSince1970 * 1000) - retention)

@@ -30,8 +30,9 @@ public struct RuntimeSettings: Sendable {
     public init(
         brokers: String, kafka: [String: String] = [:], stateDirectory: URL, groupID: String, inputTopics: [String],
         deadLetterTopic: String = DeadLetterV1.topic, batchMaxRecords: Int = 2000, batchMaxWait: Duration = .milliseconds(100),
-        durability: Durability = .normal, readyMaxLag: Int64 = 1000, ledgerRetention: Duration? = .seconds(7 * 86_400), adminPort: Int? = nil, adminHost: String = "127.0.0.1",
-        logFormat: LogFormat = .text, logLevel: String = "info", debugPayloads: Bool = false
+        durability: Durability = .normal, readyMaxLag: Int64 = 1000, ledgerRetention: Duration? = .seconds(7 * 86_400),
+        adminPort: Int? = nil, adminHost: String = "127.0.0.1", logFormat: LogFormat = .text, logLevel: String = "info",
+        debugPayloads: Bool = false
     ) {
         self.brokers = brokers
         self.kafka = kafka
@@ -49,6 +50,10 @@ public struct RuntimeSettings: Sendable {
         self.logFormat = logFormat
         self.logLevel = logLevel
         self.debugPayloads = debugPayloads
+    }
+
+    var ledgerRetentionMs: Int64? {
+        ledgerRetention.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
     }
 
     var consumerProperties: KafkaProperties {

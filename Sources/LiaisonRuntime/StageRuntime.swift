@@ -231,7 +231,7 @@ where P.State == S.State {
                 ledger: ledger, saveState: saveState,
                 polledAtNs: polledAtNs, startedNs: started, records: records.count,
                 duplicates: records.count - fresh.count, rejected: rejected, outputs: outputs.count - rejected,
-                ledgerRetentionMs: settings.ledgerRetention.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }))
+                ledgerRetentionMs: settings.ledgerRetentionMs))
         } catch {
             retryLater(partition, from: records[0].position.offset, error: error)
         }
