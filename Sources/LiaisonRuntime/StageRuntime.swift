@@ -164,25 +164,61 @@ where P.State == S.State {
 
     // MARK: Processing
 
+    /// Takes a batch from every partition that has none in flight, and processes them in turn
+    /// while the next one is read on the other cores, so no core waits for the single-threaded
+    /// part of the loop.
     private func dispatchReadyBatches() {
-        for partition in pending.keys where !inFlight.contains(partition) {
-            dispatch(partition)
+        let batches = pending.keys.filter { !inFlight.contains($0) }.compactMap(takeBatch)
+        guard !batches.isEmpty else { return }
+        var reading = startReading(batches[0])
+        for index in batches.indices {
+            let readings = reading.wait()
+            if index + 1 < batches.count { reading = startReading(batches[index + 1]) }
+            process(batches[index], readings: readings)
         }
     }
 
     /// Processes the partition's next batch and hands it to the checkpoint thread.
     private func dispatch(_ partition: TopicPartition) {
+        guard let batch = takeBatch(partition) else { return }
+        process(batch, readings: startReading(batch).wait())
+    }
+
+    private struct Batch {
+        var partition: TopicPartition
+        var state: PartitionState
+        var records: [InputRecord]
+        var polledAtNs: [UInt64]
+        var startedNs: UInt64
+    }
+
+    private func takeBatch(_ partition: TopicPartition) -> Batch? {
         guard var queued = pending.removeValue(forKey: partition), let state = partitions[partition], !queued.isEmpty else {
-            return
+            return nil
         }
         let count = min(queued.count, settings.batchMaxRecords)
-        let records = queued[..<count].map(\.record)
-        let polledAtNs = queued[..<count].map(\.polledAtNs)
+        let batch = Batch(
+            partition: partition, state: state, records: queued[..<count].map(\.record),
+            polledAtNs: queued[..<count].map(\.polledAtNs), startedNs: DispatchTime.now().uptimeNanoseconds)
         queued.removeFirst(count)
         if !queued.isEmpty { pending[partition] = queued }
-        let started = DispatchTime.now().uptimeNanoseconds
+        return batch
+    }
+
+    /// Reads a batch's records on every core, in the background; a stage that reads nothing
+    /// (its `Reading` is `Void`) is not worth a thread hop.
+    private func startReading(_ batch: Batch) -> PendingReadings<S.Reading> {
+        if S.Reading.self == Void.self { return PendingReadings(ready: batch.records.map { stage.read($0) }) }
+        return readInBackground(stage, batch.records)
+    }
+
+    private func process(_ batch: Batch, readings: [S.Reading]) {
+        let partition = batch.partition
+        let state = batch.state
+        let records = batch.records
+        let polledAtNs = batch.polledAtNs
+        let started = batch.startedNs
         do {
-            let readings = S.Reading.self == Void.self ? records.map { stage.read($0) } : concurrentMap(records) { stage.read($0) }
             let ids = records.indices.map { stage.inputID(of: records[$0], reading: readings[$0]) }
             let known = try state.store.knownInputIDs(ids)
             var seen: Set<String> = []
@@ -362,6 +398,36 @@ where P.State == S.State {
             state.metrics.lag.record(lag)
         }
         status.setLag(lags)
+    }
+}
+
+private func readInBackground<S: Stage>(_ stage: S, _ records: [InputRecord]) -> PendingReadings<S.Reading> {
+    let pending = PendingReadings<S.Reading>()
+    DispatchQueue.global().async { pending.fulfil(concurrentMap(records, stage.read)) }
+    return pending
+}
+
+/// A batch's readings, being computed on other threads.
+final class PendingReadings<Reading: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var readings: [Reading]?
+
+    init(ready: [Reading]? = nil) {
+        readings = ready
+    }
+
+    func fulfil(_ readings: [Reading]) {
+        condition.lock()
+        self.readings = readings
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait() -> [Reading] {
+        condition.lock()
+        defer { condition.unlock() }
+        while readings == nil { condition.wait() }
+        return readings!
     }
 }
 
