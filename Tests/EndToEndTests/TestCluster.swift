@@ -45,11 +45,8 @@ struct TestCluster {
     /// Reads everything a topic holds: from the start until nothing new arrived for `quiet`
     /// seconds after the first record (or the timeout passes). For topics whose writer is done.
     func readAll(_ topic: String, quiet: TimeInterval = 3, timeout: TimeInterval = 60) throws -> [InputRecord] {
-        let consumer = try KafkaConsumer(
-            properties: properties.merging(Self.groupProperties).merging(["group.id": "reader-\(UUID().uuidString)"]),
-            listener: CommittedOffsetsListener(), logger: Logger(label: "test-reader"))
+        let consumer = try reader(of: topic)
         defer { consumer.close() }
-        try consumer.subscribe([topic])
         var records: [InputRecord] = []
         let deadline = Date().addingTimeInterval(timeout)
         var lastArrival: Date?
@@ -62,13 +59,19 @@ struct TestCluster {
         return records
     }
 
-    /// Reads a topic from the start until `count` records arrived (or the timeout passes).
-    func read(_ topic: String, count: Int, timeout: TimeInterval = 60) throws -> [InputRecord] {
+    /// A consumer in a group of its own, subscribed to the topic from its start.
+    private func reader(of topic: String) throws -> KafkaConsumer {
         let consumer = try KafkaConsumer(
             properties: properties.merging(Self.groupProperties).merging(["group.id": "reader-\(UUID().uuidString)"]),
             listener: CommittedOffsetsListener(), logger: Logger(label: "test-reader"))
-        defer { consumer.close() }
         try consumer.subscribe([topic])
+        return consumer
+    }
+
+    /// Reads a topic from the start until `count` records arrived (or the timeout passes).
+    func read(_ topic: String, count: Int, timeout: TimeInterval = 60) throws -> [InputRecord] {
+        let consumer = try reader(of: topic)
+        defer { consumer.close() }
         var records: [InputRecord] = []
         let deadline = Date().addingTimeInterval(timeout)
         while records.count < count, Date() < deadline {
