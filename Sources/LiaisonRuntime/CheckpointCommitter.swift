@@ -117,7 +117,7 @@ final class CheckpointCommitter: @unchecked Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         var error: (any Error)?
         do {
-            try job.store.commit(nextOffset: job.nextOffset, ledger: job.ledger, stageWrites: job.saveState)
+            try job.store.commit(topic: job.partition.topic, nextOffset: job.nextOffset, ledger: job.ledger, stageWrites: job.saveState)
         } catch let failure {
             error = failure
         }

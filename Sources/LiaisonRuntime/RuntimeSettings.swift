@@ -11,6 +11,11 @@ public struct RuntimeSettings: Sendable {
     public var stateDirectory: URL
     public var groupID: String
     public var inputTopics: [String]
+    /// The input topics are keyed alike and have as many partitions each, and the stage keeps one
+    /// state per partition number across them (enrich: a customer's events and delivery
+    /// receipts update one profile). Partition p of every input topic is then assigned to the
+    /// same member (the range assignor) and processed one batch at a time.
+    public var copartitionedInputs: Bool
     public var deadLetterTopic: String
     public var batchMaxRecords: Int
     public var batchMaxWait: Duration
@@ -29,7 +34,7 @@ public struct RuntimeSettings: Sendable {
 
     public init(
         brokers: String, kafka: [String: String] = [:], stateDirectory: URL, groupID: String, inputTopics: [String],
-        deadLetterTopic: String = DeadLetterV1.topic, batchMaxRecords: Int = 2000, batchMaxWait: Duration = .milliseconds(100),
+        copartitionedInputs: Bool = false, deadLetterTopic: String = DeadLetterV1.topic, batchMaxRecords: Int = 2000, batchMaxWait: Duration = .milliseconds(100),
         durability: Durability = .normal, readyMaxLag: Int64 = 1000, ledgerRetention: Duration? = .seconds(7 * 86_400),
         adminPort: Int? = nil, adminHost: String = "127.0.0.1", logFormat: LogFormat = .text, logLevel: String = "info",
         debugPayloads: Bool = false
@@ -39,6 +44,7 @@ public struct RuntimeSettings: Sendable {
         self.stateDirectory = stateDirectory
         self.groupID = groupID
         self.inputTopics = inputTopics
+        self.copartitionedInputs = copartitionedInputs
         self.deadLetterTopic = deadLetterTopic
         self.batchMaxRecords = batchMaxRecords
         self.batchMaxWait = batchMaxWait
@@ -57,7 +63,9 @@ public struct RuntimeSettings: Sendable {
     }
 
     var consumerProperties: KafkaProperties {
-        KafkaProperties(kafka).merging(["bootstrap.servers": brokers, "group.id": groupID])
+        var properties = KafkaProperties(kafka).merging(["bootstrap.servers": brokers, "group.id": groupID])
+        if copartitionedInputs { properties = properties.merging(["partition.assignment.strategy": "range"]) }
+        return properties
     }
 
     var producerProperties: KafkaProperties {

@@ -22,8 +22,8 @@ public struct BatchReport: Sendable {
 /// processes it with the stage's pure logic and hands the outputs to the producer; the checkpoint
 /// thread waits for every delivery report and commits state, ledger and checkpoint in one SQLite
 /// transaction; back on the polling thread the group offset is committed asynchronously.
-/// A partition has at most one batch in flight, so each batch sees its predecessor's state and
-/// ledger, while different partitions overlap their broker round trips and SQLite work.
+/// A partition's file has at most one batch in flight, so each batch sees its predecessor's state
+/// and ledger, while different files overlap their broker round trips and SQLite work.
 public final class StageRuntime<S: Stage, P: StatePersistence>: RebalanceListener, @unchecked Sendable
 where P.State == S.State {
     private let stage: S
@@ -34,8 +34,11 @@ where P.State == S.State {
     private let committer = CheckpointCommitter()
     private var consumer: KafkaConsumer?
     private var partitions: [TopicPartition: PartitionState] = [:]
+    /// The open partition files, by `fileKey`: shared by co-partitioned input topics.
+    private var stores: [TopicPartition: PartitionStore] = [:]
     /// Polled records not yet in a batch, in offset order per partition.
     private var pending: [TopicPartition: [Polled]] = [:]
+    /// The files (by `fileKey`) with a batch on its way to the brokers and the checkpoint.
     private var inFlight: Set<TopicPartition> = []
     private let stopRequested = Atomic<Bool>(false)
     private let metrics: RuntimeMetrics
@@ -52,6 +55,12 @@ where P.State == S.State {
         self.settings = settings
         self.logger = logger
         self.batchObserver = batchObserver
+        if settings.copartitionedInputs, let strategy = settings.kafka["partition.assignment.strategy"], strategy != "range" {
+            throw KafkaError(message: """
+                partition.assignment.strategy is \(strategy), but \(stage.name) keeps one state per partition number \
+                across \(settings.inputTopics.joined(separator: ", ")) and needs the range assignor; remove the setting
+                """)
+        }
         metrics = RuntimeMetrics(stage: stage.name)
         status = RuntimeStatus(readyMaxLag: settings.readyMaxLag)
         producer = try KafkaProducer(properties: settings.producerProperties)
@@ -60,6 +69,7 @@ where P.State == S.State {
     /// Runs until `requestStop`, on the calling thread (librdkafka wants one polling thread).
     /// Returns after the in-flight batches are checkpointed and the group was left.
     public func run() throws {
+        if settings.copartitionedInputs { try checkCopartitioned() }
         let consumer = try KafkaConsumer(properties: settings.consumerProperties, listener: self, logger: logger)
         self.consumer = consumer
         try consumer.subscribe(settings.inputTopics)
@@ -86,6 +96,24 @@ where P.State == S.State {
             dispatchReadyBatches()
             refreshLag()
         }
+    }
+
+    /// Refuses to start when the co-partitioned input topics differ in partition count: a
+    /// customer's records would then land in different partition files.
+    private func checkCopartitioned() throws(KafkaError) {
+        let admin = try KafkaAdmin(properties: settings.producerProperties)
+        var counts: [String: Int32] = [:]
+        for topic in settings.inputTopics { counts[topic] = try admin.partitionCount(topic) }
+        guard Set(counts.values).count > 1 else { return }
+        let listed = settings.inputTopics.map { "\($0) has \(counts[$0]!)" }.joined(separator: ", ")
+        throw KafkaError(message: "\(stage.name) needs its input topics co-partitioned, but \(listed) partitions; give them the same count")
+    }
+
+    /// The partition file a topic-partition's state lives in: its own, or for co-partitioned
+    /// inputs the one of its partition number, named after the first input topic.
+    private func fileKey(_ partition: TopicPartition) -> TopicPartition {
+        guard settings.copartitionedInputs, let first = settings.inputTopics.first else { return partition }
+        return TopicPartition(topic: first, partition: partition.partition)
     }
 
     /// Asks the loop to finish its current batch and leave the group.
@@ -118,18 +146,13 @@ where P.State == S.State {
         var starts: [TopicPartition: Int64] = [:]
         for partition in assigned {
             do {
-                let store = try PartitionStore(
-                    location: PartitionStoreLocation(
-                        stateDirectory: settings.stateDirectory, stage: stage.name,
-                        topic: partition.topic, partition: partition.partition),
-                    durability: settings.durability,
-                    migrations: persistence.registerMigrations)
-                let epoch = try store.claimOwnership()
-                let checkpoint = try store.checkpoint()
+                let store = try openStore(fileKey(partition))
+                let checkpoint = try store.checkpoint(topic: partition.topic)
                 partitions[partition] = PartitionState(store: store, metrics: metrics.partition(partition), nextOffset: checkpoint)
                 if let checkpoint { starts[partition] = checkpoint }
                 logger.info("partition assigned", metadata: [
-                    "partition": "\(partition)", "checkpoint": "\(checkpoint.map(String.init) ?? "none")", "epoch": "\(epoch)",
+                    "partition": "\(partition)", "checkpoint": "\(checkpoint.map(String.init) ?? "none")",
+                    "epoch": "\(store.ownerEpoch)",
                 ])
             } catch {
                 // Without its file the partition cannot be processed safely; it stays paused.
@@ -143,15 +166,36 @@ where P.State == S.State {
         return starts
     }
 
+    /// The partition file of `key`, opened and claimed for this process when no assigned
+    /// partition holds it yet.
+    private func openStore(_ key: TopicPartition) throws -> PartitionStore {
+        if let open = stores[key] { return open }
+        let store = try PartitionStore(
+            location: PartitionStoreLocation(
+                stateDirectory: settings.stateDirectory, stage: stage.name, topic: key.topic, partition: key.partition),
+            durability: settings.durability,
+            migrations: persistence.registerMigrations)
+        try store.claimOwnership()
+        stores[key] = store
+        return store
+    }
+
+    /// Closes the files no assigned partition uses any more.
+    private func releaseUnusedStores() {
+        let used = Set(partitions.keys.map(fileKey))
+        for key in stores.keys where !used.contains(key) { stores[key] = nil }
+    }
+
     /// Lets partitions go only once their in-flight batch is checkpointed; records already polled
     /// for them are processed first, unless the partition was lost to another member.
     public func partitionsRevoked(_ revoked: [TopicPartition], lost: Bool) {
         for partition in revoked {
-            while inFlight.contains(partition) { settle(committer.waitForCompleted()) }
+            let file = fileKey(partition)
+            while inFlight.contains(file) { settle(committer.waitForCompleted()) }
             if lost { pending[partition] = nil }
             while let records = pending[partition], !records.isEmpty, partitions[partition] != nil {
                 dispatch(partition)
-                while inFlight.contains(partition) { settle(committer.waitForCompleted()) }
+                while inFlight.contains(file) { settle(committer.waitForCompleted()) }
             }
             pending[partition] = nil
             if partitions.removeValue(forKey: partition) != nil {
@@ -159,16 +203,19 @@ where P.State == S.State {
             }
             metrics.forget(partition)
         }
+        releaseUnusedStores()
         status.setAssigned(Set(partitions.keys))
     }
 
     // MARK: Processing
 
-    /// Takes a batch from every partition that has none in flight, and processes them in turn
-    /// while the next one is read on the other cores, so no core waits for the single-threaded
-    /// part of the loop.
+    /// Takes a batch from every partition file that has none in flight, and processes them in
+    /// turn while the next one is read on the other cores, so no core waits for the
+    /// single-threaded part of the loop.
     private func dispatchReadyBatches() {
-        let batches = pending.keys.filter { !inFlight.contains($0) }.compactMap(takeBatch)
+        var claimed: Set<TopicPartition> = []
+        let ready = pending.keys.filter { !inFlight.contains(fileKey($0)) && claimed.insert(fileKey($0)).inserted }
+        let batches = ready.compactMap(takeBatch)
         guard !batches.isEmpty else { return }
         var reading = startReading(batches[0])
         for index in batches.indices {
@@ -260,7 +307,7 @@ where P.State == S.State {
             }
             let delivery = try producer.send(outputs)
             let saveState = stateWriter(changes)
-            inFlight.insert(partition)
+            inFlight.insert(fileKey(partition))
             committer.submit(CheckpointJob(
                 partition: partition, store: state.store, delivery: delivery,
                 firstOffset: records[0].position.offset, nextOffset: records[records.count - 1].position.offset + 1,
@@ -283,14 +330,21 @@ where P.State == S.State {
     private func settle(_ outcomes: [CheckpointOutcome]) {
         for outcome in outcomes {
             let job = outcome.job
-            inFlight.remove(job.partition)
+            let file = fileKey(job.partition)
+            inFlight.remove(file)
             guard let state = partitions[job.partition] else { continue }
             if let error = outcome.error {
                 if let storeError = error as? StoreError, case .fenced = storeError {
-                    logger.warning("partition fenced off; giving it up", metadata: ["partition": "\(job.partition)", "error": "\(error)"])
-                    partitions[job.partition] = nil
-                    pending[job.partition] = nil
-                    consumer?.pause([job.partition])
+                    let sharing = partitions.keys.filter { fileKey($0) == file }
+                    logger.warning("partition fenced off; giving it up", metadata: [
+                        "partitions": "\(sharing.map(\.description).sorted().joined(separator: ","))", "error": "\(error)",
+                    ])
+                    for partition in sharing {
+                        partitions[partition] = nil
+                        pending[partition] = nil
+                    }
+                    consumer?.pause(sharing)
+                    releaseUnusedStores()
                     status.setAssigned(Set(partitions.keys))
                 } else {
                     retryLater(job.partition, from: job.firstOffset, error: error)
@@ -339,6 +393,7 @@ where P.State == S.State {
                 "partition": "\(partition)", "error": "\(error)",
             ])
             partitions[partition] = nil
+            releaseUnusedStores()
         }
     }
 

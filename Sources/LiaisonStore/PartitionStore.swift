@@ -4,7 +4,8 @@ import LiaisonStage
 import Synchronization
 
 /// Where a partition's state lives: `STATE_DIR/<stage>/<topic>-<partition>.sqlite`, so the
-/// partition's file can move with it to whichever replica owns it.
+/// partition's file can move with it to whichever replica owns it. A stage whose input topics are
+/// co-partitioned keeps one file per partition number, named after its first input topic.
 public struct PartitionStoreLocation: Sendable, Hashable {
     public var stateDirectory: URL
     public var stage: String
@@ -31,9 +32,8 @@ public enum Durability: String, Sendable {
     case full = "FULL"
 }
 
-/// One ledger row: what became of one input record. Rows are keyed by offset (the file is the
-/// partition's, so topic and partition are implied), which keeps inserts append-only; a unique
-/// index on the input id makes de-duplication a lookup.
+/// One ledger row: what became of one input record. Rows are numbered in processing order, which
+/// keeps inserts append-only; a unique index on the input id makes de-duplication a lookup.
 public struct LedgerEntry: Sendable, Equatable {
     public var inputID: String
     public var position: RecordPosition
@@ -81,7 +81,7 @@ public final class PartitionStore: @unchecked Sendable {
             try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
         }
         var migrator = DatabaseMigrator()
-        Self.registerLedgerMigrations(&migrator)
+        Self.registerLedgerMigrations(&migrator, fileTopic: location.topic)
         migrations(&migrator)
         do {
             database = try DatabaseQueue(path: url.path, configuration: configuration)
@@ -102,7 +102,7 @@ public final class PartitionStore: @unchecked Sendable {
         }
     }
 
-    private static func registerLedgerMigrations(_ migrator: inout DatabaseMigrator) {
+    private static func registerLedgerMigrations(_ migrator: inout DatabaseMigrator, fileTopic: String) {
         migrator.registerMigration("liaison-ledger-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE liaison_checkpoint (
@@ -123,6 +123,30 @@ public final class PartitionStore: @unchecked Sendable {
                 CREATE UNIQUE INDEX liaison_ledger_by_input_id ON liaison_ledger (input_id);
                 """)
         }
+        // One file may serve several co-partitioned topics: checkpoints and ledger rows name theirs.
+        migrator.registerMigration("liaison-ledger-v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE liaison_offsets (topic TEXT PRIMARY KEY, next_offset INTEGER NOT NULL);
+                INSERT INTO liaison_offsets (topic, next_offset)
+                    SELECT ?, next_offset FROM liaison_checkpoint WHERE next_offset IS NOT NULL;
+                ALTER TABLE liaison_checkpoint DROP COLUMN next_offset;
+                CREATE TABLE liaison_ledger_v2 (
+                    seq INTEGER PRIMARY KEY,
+                    topic TEXT NOT NULL,
+                    "offset" INTEGER NOT NULL,
+                    input_id TEXT NOT NULL,
+                    verdict TEXT NOT NULL,
+                    reason TEXT,
+                    output_ids TEXT NOT NULL,
+                    processed_at_ms INTEGER NOT NULL
+                );
+                INSERT INTO liaison_ledger_v2 (topic, "offset", input_id, verdict, reason, output_ids, processed_at_ms)
+                    SELECT ?, "offset", input_id, verdict, reason, output_ids, processed_at_ms FROM liaison_ledger ORDER BY "offset";
+                DROP TABLE liaison_ledger;
+                ALTER TABLE liaison_ledger_v2 RENAME TO liaison_ledger;
+                CREATE UNIQUE INDEX liaison_ledger_by_input_id ON liaison_ledger (input_id);
+                """, arguments: [fileTopic, fileTopic])
+        }
     }
 
     /// SQLite's page cache per partition file: enough to keep a large ledger's id index in memory.
@@ -138,9 +162,12 @@ public final class PartitionStore: @unchecked Sendable {
         return ownerEpoch
     }
 
-    /// The offset processing resumes at, or nil when nothing was ever checkpointed.
-    public func checkpoint() throws(StoreError) -> Int64? {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT next_offset FROM liaison_checkpoint") }
+    /// The offset processing of `topic` (the file's own by default) resumes at, or nil when
+    /// nothing of it was ever checkpointed.
+    public func checkpoint(topic: String? = nil) throws(StoreError) -> Int64? {
+        try read { db in
+            try Int64.fetchOne(db, sql: "SELECT next_offset FROM liaison_offsets WHERE topic = ?", arguments: [topic ?? location.topic])
+        }
     }
 
     /// Which of `ids` the ledger already holds: those records were processed before.
@@ -172,11 +199,13 @@ public final class PartitionStore: @unchecked Sendable {
         }
     }
 
-    /// Commits one batch: the stage's state changes, the ledger rows and the new checkpoint,
-    /// all or nothing. Refused with `.fenced` when another process claimed the file since.
+    /// Commits one batch of `topic` (the file's own by default): the stage's state changes, the
+    /// ledger rows and the new checkpoint, all or nothing. Refused with `.fenced` when another
+    /// process claimed the file since.
     public func commit(
-        nextOffset: Int64, ledger: [LedgerEntry], stageWrites: (Database) throws -> Void = { _ in }
+        topic: String? = nil, nextOffset: Int64, ledger: [LedgerEntry], stageWrites: (Database) throws -> Void = { _ in }
     ) throws(StoreError) {
+        let topic = topic ?? location.topic
         let epoch = ownerEpoch
         let path = location.url.path
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -186,24 +215,28 @@ public final class PartitionStore: @unchecked Sendable {
             try stageWrites(db)
             for start in stride(from: 0, to: ledger.count, by: Self.insertChunk) {
                 let chunk = ledger[start..<min(start + Self.insertChunk, ledger.count)]
-                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
                 let insert = try db.cachedStatement(sql: """
-                    INSERT INTO liaison_ledger ("offset", input_id, verdict, reason, output_ids, processed_at_ms) VALUES \(rows)
+                    INSERT INTO liaison_ledger (topic, "offset", input_id, verdict, reason, output_ids, processed_at_ms) VALUES \(rows)
                     """)
                 var values: [(any DatabaseValueConvertible)?] = []
-                values.reserveCapacity(chunk.count * 6)
+                values.reserveCapacity(chunk.count * 7)
                 for entry in chunk {
                     values += [
-                        entry.position.offset, entry.inputID, entry.verdict.rawValue, entry.reason,
+                        entry.position.topic, entry.position.offset, entry.inputID, entry.verdict.rawValue, entry.reason,
                         entry.outputIDs.joined(separator: "\n"), now,
                     ]
                 }
                 insert.setUncheckedArguments(StatementArguments(values))
                 try insert.execute()
             }
+            try db.execute(sql: "UPDATE liaison_checkpoint SET updated_at_ms = ?", arguments: [now])
             try db.execute(
-                sql: "UPDATE liaison_checkpoint SET next_offset = ?, updated_at_ms = ?",
-                arguments: [nextOffset, now])
+                sql: """
+                    INSERT INTO liaison_offsets (topic, next_offset) VALUES (?, ?)
+                    ON CONFLICT (topic) DO UPDATE SET next_offset = excluded.next_offset
+                    """,
+                arguments: [topic, nextOffset])
         }
         let full = seenIDs.withLock { filter in
             for entry in ledger { filter.insert(entry.inputID) }
@@ -220,15 +253,15 @@ public final class PartitionStore: @unchecked Sendable {
     }
 
     /// Forgets the ledger rows processed before `cutoffMs` (milliseconds since the epoch): the
-    /// de-duplication horizon. Rows go oldest first in offset order, which is processing order.
+    /// de-duplication horizon. Rows go oldest first, in processing order.
     @discardableResult
     public func pruneLedger(processedBefore cutoffMs: Int64) throws(StoreError) -> Int {
         try write { db in
             try db.execute(
                 sql: """
-                    DELETE FROM liaison_ledger WHERE "offset" < COALESCE(
-                        (SELECT "offset" FROM liaison_ledger WHERE processed_at_ms >= ? ORDER BY "offset" LIMIT 1),
-                        (SELECT MAX("offset") + 1 FROM liaison_ledger))
+                    DELETE FROM liaison_ledger WHERE seq < COALESCE(
+                        (SELECT seq FROM liaison_ledger WHERE processed_at_ms >= ? ORDER BY seq LIMIT 1),
+                        (SELECT MAX(seq) + 1 FROM liaison_ledger))
                     """,
                 arguments: [cutoffMs])
             return db.changesCount
@@ -265,7 +298,7 @@ public final class PartitionStore: @unchecked Sendable {
         let outputs: String = row["output_ids"]
         return LedgerEntry(
             inputID: row["input_id"],
-            position: RecordPosition(topic: location.topic, partition: location.partition, offset: row["offset"]),
+            position: RecordPosition(topic: row["topic"], partition: location.partition, offset: row["offset"]),
             verdict: Verdict(rawValue: row["verdict"]) ?? .rejected,
             reason: row["reason"],
             outputIDs: outputs.isEmpty ? [] : outputs.components(separatedBy: "\n"))

@@ -50,6 +50,45 @@ final class PartitionStoreTests: XCTestCase {
         XCTAssertEqual(try reopened.knownInputIDs(["a", "never-seen"]), ["a"])
     }
 
+    func testCoPartitionedTopicsKeepTheirOwnCheckpointsAndLedgerRowsInOneFile() throws {
+        let store = try PartitionStore(location: location())
+        try store.claimOwnership()
+        let receipt = LedgerEntry(inputID: "r", position: RecordPosition(topic: "receipts", partition: 0, offset: 7), verdict: .accepted)
+        try store.commit(nextOffset: 42, ledger: [entry("a", offset: 41)])
+        try store.commit(topic: "receipts", nextOffset: 8, ledger: [receipt])
+        XCTAssertEqual(try store.checkpoint(), 42)
+        XCTAssertEqual(try store.checkpoint(topic: "receipts"), 8)
+        XCTAssertNil(try store.checkpoint(topic: "elsewhere"))
+        XCTAssertEqual(try store.ledgerEntry(for: "r"), receipt)
+        XCTAssertEqual(try store.ledgerEntry(for: "a"), entry("a", offset: 41))
+    }
+
+    func testAFileFromTheFirstLedgerVersionKeepsItsCheckpointAndLedger() throws {
+        try FileManager.default.createDirectory(at: location().url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let old = try DatabaseQueue(path: location().url.path)
+        try old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('liaison-ledger-v1');
+                CREATE TABLE liaison_checkpoint (
+                    id INTEGER PRIMARY KEY CHECK (id = 1), next_offset INTEGER, owner_epoch INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);
+                INSERT INTO liaison_checkpoint VALUES (1, 12, 3, 0);
+                CREATE TABLE liaison_ledger (
+                    "offset" INTEGER PRIMARY KEY, input_id TEXT NOT NULL, verdict TEXT NOT NULL, reason TEXT,
+                    output_ids TEXT NOT NULL, processed_at_ms INTEGER NOT NULL);
+                CREATE UNIQUE INDEX liaison_ledger_by_input_id ON liaison_ledger (input_id);
+                INSERT INTO liaison_ledger VALUES (11, 'a', 'accepted', NULL, 'out-a', 0);
+                """)
+        }
+        try old.close()
+        let store = try PartitionStore(location: location())
+        XCTAssertEqual(try store.checkpoint(), 12)
+        XCTAssertEqual(try store.ledgerEntry(for: "a"), entry("a", offset: 11))
+        XCTAssertEqual(try store.claimOwnership(), 4)
+        try store.commit(nextOffset: 13, ledger: [entry("b", offset: 12)])
+        XCTAssertEqual(try store.knownInputIDs(["a", "b", "c"]), ["a", "b"])
+    }
+
     func testKnownInputIDsFindsOnlyLedgeredIDsAcrossChunks() throws {
         let store = try PartitionStore(location: location())
         try store.claimOwnership()
