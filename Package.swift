@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "liaison", targets: ["liaison"]),
         .executable(name: "liaison-counter", targets: ["liaison-counter"]),
         .executable(name: "liaison-ingest", targets: ["liaison-ingest"]),
+        .executable(name: "liaison-enrich", targets: ["liaison-enrich"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -49,6 +50,16 @@ let package = Package(
             name: "liaison-ingest",
             dependencies: ["Ingest", "LiaisonRuntime", "LiaisonSchema", "LiaisonStore", argumentParser]
         ),
+        .target(
+            name: "Enrich",
+            dependencies: ["LiaisonStage", "LiaisonSchema", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Lexicon")]
+        ),
+        .target(name: "EnrichStore", dependencies: ["Enrich", "LiaisonSchema", "LiaisonStage", "LiaisonStore", grdb]),
+        .executableTarget(
+            name: "liaison-enrich",
+            dependencies: ["Enrich", "EnrichStore", "LiaisonRuntime", "LiaisonSchema", argumentParser]
+        ),
         .target(name: "Counter", dependencies: ["LiaisonStage"]),
         .target(name: "CounterStore", dependencies: ["Counter", "LiaisonStore", grdb]),
         .executableTarget(
@@ -64,10 +75,14 @@ let package = Package(
         .testTarget(name: "CounterTests", dependencies: ["Counter"]),
         .testTarget(name: "LiaisonSchemaTests", dependencies: ["LiaisonSchema"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "LiaisonSchema", "LiaisonStage"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EnrichTests", dependencies: ["Enrich", "EnrichStore", "LiaisonSchema", "LiaisonStage", "LiaisonStore", grdb]),
         .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LiaisonKafka", "LiaisonStage", "LiaisonSchema", "LiaisonRuntime", "Counter", "CounterStore", "Ingest", grdb, logging]
+            dependencies: [
+                "LiaisonKafka", "LiaisonStage", "LiaisonSchema", "LiaisonRuntime", "Counter", "CounterStore", "Ingest", "Enrich",
+                grdb, logging,
+            ]
         ),
     ]
 )

@@ -76,23 +76,11 @@ public struct IngestConfiguration: Codable, Sendable {
         do {
             self = try YAMLDecoder().decode(IngestConfiguration.self, from: yaml)
         } catch let error as DecodingError {
-            throw IngestConfigurationError(Self.describe(error))
+            throw IngestConfigurationError(settingsErrorText(error))
         } catch {
             throw IngestConfigurationError("\(error)")
         }
         try validate()
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case let .keyNotFound(key, context):
-            return "\(codingPathText(context.codingPath + [key])) is required"
-        case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
-            let path = codingPathText(context.codingPath)
-            return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
-        @unknown default:
-            return "\(error)"
-        }
     }
 
     public func binding(for topic: String) -> TopicBinding { topics[topic] ?? defaultBinding }

@@ -95,13 +95,7 @@ public struct IngestStage: Stage {
         do {
             return try parser.parse(bytes)
         } catch {
-            let code = switch error.kind {
-            case .syntax: "invalid_json"
-            case .invalidUTF8: "invalid_utf8"
-            case .tooDeep: "too_deep"
-            case .duplicateKey: "duplicate_key"
-            }
-            throw StageFailure(code: code, message: error.description)
+            throw StageFailure(code: error.kind.reasonCode, message: error.description)
         }
     }
 

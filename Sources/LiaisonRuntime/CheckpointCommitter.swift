@@ -20,6 +20,8 @@ struct CheckpointJob: @unchecked Sendable {
     var outputs: Int
     /// Ledger rows older than this many milliseconds are pruned now and then; nil keeps them.
     var ledgerRetentionMs: Int64?
+    /// The batch erased personal data: its old copies are scrubbed from the write-ahead log.
+    var scrubAfterCommit: Bool
 }
 
 struct CheckpointOutcome: @unchecked Sendable {
@@ -28,6 +30,8 @@ struct CheckpointOutcome: @unchecked Sendable {
     var error: (any Error)?
     /// Set when the batch is durable but pruning the ledger afterwards failed.
     var pruneError: (any Error)?
+    /// Set when the batch erased personal data but scrubbing the write-ahead log failed.
+    var scrubError: (any Error)?
     var checkpointStartedNs: UInt64
     var finishedNs: UInt64
 }
@@ -112,7 +116,7 @@ final class CheckpointCommitter: @unchecked Sendable {
     private func checkpoint(_ job: CheckpointJob) -> CheckpointOutcome {
         if let failure = job.delivery.wait() {
             let now = DispatchTime.now().uptimeNanoseconds
-            return CheckpointOutcome(job: job, error: failure, pruneError: nil, checkpointStartedNs: now, finishedNs: now)
+            return CheckpointOutcome(job: job, error: failure, checkpointStartedNs: now, finishedNs: now)
         }
         let started = DispatchTime.now().uptimeNanoseconds
         var error: (any Error)?
@@ -120,6 +124,14 @@ final class CheckpointCommitter: @unchecked Sendable {
             try job.store.commit(topic: job.partition.topic, nextOffset: job.nextOffset, ledger: job.ledger, stageWrites: job.saveState)
         } catch let failure {
             error = failure
+        }
+        var scrubError: (any Error)?
+        if error == nil, job.scrubAfterCommit {
+            do {
+                try job.store.scrubWriteAheadLog()
+            } catch let failure {
+                scrubError = failure
+            }
         }
         var pruneError: (any Error)?
         if error == nil, let retention = job.ledgerRetentionMs {
@@ -135,6 +147,6 @@ final class CheckpointCommitter: @unchecked Sendable {
             }
         }
         return CheckpointOutcome(
-            job: job, error: error, pruneError: pruneError, checkpointStartedNs: started, finishedNs: DispatchTime.now().uptimeNanoseconds)
+            job: job, error: error, pruneError: pruneError, scrubError: scrubError, checkpointStartedNs: started, finishedNs: DispatchTime.now().uptimeNanoseconds)
     }
 }

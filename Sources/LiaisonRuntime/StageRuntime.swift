@@ -314,7 +314,7 @@ where P.State == S.State {
                 ledger: ledger, saveState: saveState,
                 polledAtNs: polledAtNs, startedNs: started, records: records.count,
                 duplicates: records.count - fresh.count, rejected: rejected, outputs: outputs.count - rejected,
-                ledgerRetentionMs: settings.ledgerRetentionMs))
+                ledgerRetentionMs: settings.ledgerRetentionMs, scrubAfterCommit: persistence.erasesPersonalData(changes)))
         } catch {
             retryLater(partition, from: records[0].position.offset, error: error)
         }
@@ -350,6 +350,11 @@ where P.State == S.State {
                     retryLater(job.partition, from: job.firstOffset, error: error)
                 }
                 continue
+            }
+            if let scrubError = outcome.scrubError {
+                logger.error("erased personal data may stay in the write-ahead log until its next checkpoint", metadata: [
+                    "partition": "\(job.partition)", "error": "\(scrubError)",
+                ])
             }
             if let pruneError = outcome.pruneError {
                 logger.warning("cannot prune the ledger; it keeps growing until this succeeds", metadata: [

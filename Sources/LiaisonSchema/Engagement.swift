@@ -25,6 +25,8 @@ public struct CustomerContextV1: OpenFields, Sendable, Equatable {
     public var customerId: String
     /// Set once the customer asked to be forgotten; nothing else is filled in then.
     public var erased: Bool
+    /// The newest event time in the profile: the "now" the features were computed at.
+    public var asOf: Timestamp?
     public var recipient: RecipientV1?
     public var segment: SegmentV1?
     /// Products the customer holds, by product type (`checking`, `cd`, `mortgage`, …).
@@ -46,11 +48,15 @@ public struct CustomerContextV1: OpenFields, Sendable, Equatable {
     public var upcomingTrips: [TripV1]?
     /// Topics researched lately, with when.
     public var recentResearch: [ResearchV1]?
+    /// When the customer was last reached, per channel (`email`, `push`, …) and per template.
+    public var lastContactByChannel: [String: Timestamp]?
+    public var lastContactByTemplate: [String: Timestamp]?
     public var extra = JSONObject()
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case customerId, erased, recipient, segment, productsHeld, checkingBalance, cashNeed, surplus, sentiment, churnRisk
+        case customerId, erased, asOf, recipient, segment, productsHeld, checkingBalance, cashNeed, surplus, sentiment, churnRisk
         case spendZScore, activityZScore, openCases, oldestOpenCaseDays, upcomingTrips, recentResearch
+        case lastContactByChannel, lastContactByTemplate
     }
 
     public init(customerId: String, erased: Bool = false) {
@@ -61,6 +67,7 @@ public struct CustomerContextV1: OpenFields, Sendable, Equatable {
 
 /// Who a customer is for the purpose of reaching them: channels, language, time and consent.
 public struct RecipientV1: OpenFields, Sendable, Equatable {
+    public var name: String?
     public var locale: String?
     public var timeZone: String?
     public var email: String?
@@ -68,11 +75,12 @@ public struct RecipientV1: OpenFields, Sendable, Equatable {
     public var pushToken: String?
     public var device: DeviceKind?
     public var marketingConsent: Bool?
+    public var serviceConsent: Bool?
     public var quietHours: CustomerProfileUpdatedV1.QuietHours?
     public var extra = JSONObject()
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case locale, timeZone, email, phone, pushToken, device, marketingConsent, quietHours
+        case name, locale, timeZone, email, phone, pushToken, device, marketingConsent, serviceConsent, quietHours
     }
 
     public init() {}

@@ -79,6 +79,8 @@ public final class PartitionStore: @unchecked Sendable {
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue)")
             try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
+            // Deleted and replaced rows are overwritten, so erased personal data leaves no trace in the file.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         var migrator = DatabaseMigrator()
         Self.registerLedgerMigrations(&migrator, fileTopic: location.topic)
@@ -265,6 +267,23 @@ public final class PartitionStore: @unchecked Sendable {
                     """,
                 arguments: [cutoffMs])
             return db.changesCount
+        }
+    }
+
+    /// Drops the old page images the write-ahead log still holds, after copying the current ones
+    /// into the file: the last copies of rows an erasure replaced.
+    public func scrubWriteAheadLog() throws(StoreError) {
+        do {
+            try database.writeWithoutTransaction { db in
+                let result = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                if let busy: Int = result?[0], busy != 0 {
+                    throw StoreError.database(location.url.path, underlying: "the write-ahead log is in use and could not be truncated")
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(location.url.path, underlying: "\(error)")
         }
     }
 

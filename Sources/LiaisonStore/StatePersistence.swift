@@ -10,6 +10,13 @@ public protocol StatePersistence<State>: Sendable {
     /// Loads what the batch's records need to see.
     func load(for records: some Collection<InputRecord>, from db: Database) throws -> State
     func save(_ changes: [State.Change], to db: Database) throws
+    /// Whether these changes removed someone's personal data. The runtime then also scrubs the
+    /// old copies SQLite keeps in its write-ahead log once the batch is committed.
+    func erasesPersonalData(_ changes: [State.Change]) -> Bool
+}
+
+extension StatePersistence {
+    public func erasesPersonalData(_ changes: [State.Change]) -> Bool { false }
 }
 
 /// For stages that keep nothing but the ledger.

@@ -6,6 +6,16 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case invalidUTF8
         case tooDeep
         case duplicateKey
+
+        /// The dead-letter reason code (schemas/README.md) for a record that fails this way.
+        public var reasonCode: String {
+            switch self {
+            case .syntax: "invalid_json"
+            case .invalidUTF8: "invalid_utf8"
+            case .tooDeep: "too_deep"
+            case .duplicateKey: "duplicate_key"
+            }
+        }
     }
 
     public var kind: Kind

@@ -65,6 +65,19 @@ public func codingPathText(_ path: [any CodingKey]) -> String {
     return text
 }
 
+/// A decoding error of a settings file as one line that names the key: "mappings.orders.type is required".
+public func settingsErrorText(_ error: DecodingError) -> String {
+    switch error {
+    case let .keyNotFound(key, context):
+        return "\(codingPathText(context.codingPath + [key])) is required"
+    case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
+        let path = codingPathText(context.codingPath)
+        return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
+    @unknown default:
+        return "\(error)"
+    }
+}
+
 struct IndexKey: CodingKey {
     var intValue: Int?
     var stringValue: String { "\(intValue!)" }

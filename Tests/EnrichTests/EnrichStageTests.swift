@@ -1,0 +1,115 @@
+import Enrich
+import Foundation
+import LiaisonSchema
+import LiaisonStage
+import XCTest
+
+/// The stage as the runtime calls it: a record in, an enriched event and a profile change out.
+final class EnrichStageTests: XCTestCase {
+    private var stage: EnrichStage!
+
+    override func setUpWithError() throws {
+        stage = EnrichStage(features: FeatureSettings(), sentiment: SentimentScorer(lexicons: try SentimentLexicon.bundled()))
+    }
+
+    private func run(_ record: InputRecord, state: ProfileState = ProfileState()) throws(StageFailure) -> Effect<ProfileState.Change> {
+        try stage.process(record, reading: stage.read(record), inputID: "in-\(record.position.offset)", state: state)
+    }
+
+    func testAnEventIsPublishedUntouchedWithItsCustomersContext() throws {
+        var factory = EventFactory()
+        let event = factory.event(.customerProfileUpdated, day: 0, #"{"tier":"platinum","birthYear":2001,"unknownField":{"kept":true}}"#)
+        let record = factory.record(event, offset: 7)
+        let effect = try run(record)
+        XCTAssertEqual(effect.verdict, .accepted)
+        let output = try XCTUnwrap(effect.outputs.first)
+        XCTAssertEqual(output.id, "enrich:in-7")
+        XCTAssertEqual(output.topic, EnrichedEventV1.topic)
+        XCTAssertEqual(output.key, Array("c-1".utf8))
+        let enriched = try JSONValueDecoder().decode(EnrichedEventV1.self, from: output.value)
+        XCTAssertEqual(enriched.event, event)
+        XCTAssertEqual(enriched.context.segment, SegmentV1(tier: .platinum, generation: "gen-z"))
+        XCTAssertEqual(enriched.context.asOf, event.time)
+        let embedded = String(decoding: output.value, as: UTF8.self)
+        XCTAssertTrue(embedded.hasPrefix(#"{"event":"# + String(decoding: record.value, as: UTF8.self)), "the event's bytes pass through")
+        guard case let .put(profile) = try XCTUnwrap(effect.changes.first) else { return XCTFail("expected a profile") }
+        XCTAssertEqual(profile.tier?.value, .platinum)
+    }
+
+    func testTheStoredProfileIsWhatTheEventIsEnrichedWith() throws {
+        var factory = EventFactory()
+        var known = CustomerProfile(customerId: "c-1")
+        known.apply(factory.debit("100.00", day: -1, balance: "2500.00"), sentiment: nil)
+        let effect = try run(factory.record(factory.event(.engagementWebResearched, day: 0, #"{"topic":"cd"}"#)), state: ProfileState(profiles: ["c-1": known]))
+        let enriched = try JSONValueDecoder().decode(EnrichedEventV1.self, from: effect.outputs[0].value)
+        XCTAssertEqual(enriched.context.checkingBalance, Decimal(string: "2500.00"))
+        XCTAssertEqual(enriched.context.cashNeed, Decimal(string: "110.00"))
+        XCTAssertEqual(enriched.context.surplus, Decimal(string: "2390.00"))
+    }
+
+    func testARatingWinsOverTheTextAndTheTextIsScoredWithoutOne() throws {
+        var factory = EventFactory()
+        let rated = factory.event(.engagementFeedbackReceived, day: 0, #"{"channel":"review","rating":1,"text":"great, excellent, wonderful"}"#)
+        guard case let .event(_, ratedScore) = stage.read(factory.record(rated)) else { return XCTFail("not read as an event") }
+        XCTAssertEqual(ratedScore, -1)
+        let scored = factory.event(.engagementFeedbackReceived, day: 0, #"{"channel":"chat","score":0.3,"text":"terrible"}"#)
+        guard case let .event(_, upstreamScore) = stage.read(factory.record(scored)) else { return XCTFail("not read as an event") }
+        XCTAssertEqual(upstreamScore, 0.3)
+        let text = factory.event(.engagementFeedbackReceived, day: 0, #"{"channel":"chat","text":"Der Service war sehr schlecht","language":"de"}"#)
+        guard case let .event(_, textScore) = stage.read(factory.record(text)) else { return XCTFail("not read as an event") }
+        XCTAssertLessThan(try XCTUnwrap(textScore), 0)
+    }
+
+    func testARecordKeyedByAnotherCustomerIsRejectedBecauseItsProfileLivesElsewhere() {
+        var factory = EventFactory()
+        let record = factory.record(factory.event(.engagementWebResearched, day: 0, #"{"topic":"cd"}"#), key: "c-2")
+        XCTAssertThrowsError(try run(record)) { error in
+            XCTAssertEqual((error as? StageFailure)?.code, "key_mismatch")
+        }
+    }
+
+    func testWhatIsNotAnEventOrAReceiptIsRejectedWithTheReason() {
+        let garbage = InputRecord(position: RecordPosition(topic: EventV1.topic, partition: 0, offset: 1), key: Array("c-1".utf8), value: Array("{".utf8))
+        XCTAssertThrowsError(try run(garbage)) { error in
+            XCTAssertEqual((error as? StageFailure)?.code, "invalid_json")
+        }
+        let receipt = InputRecord(
+            position: RecordPosition(topic: DeliveryReceiptV1.topic, partition: 0, offset: 1), key: Array("c-1".utf8),
+            value: Array(#"{"id":"d-1","customerId":"c-1"}"#.utf8))
+        XCTAssertThrowsError(try run(receipt)) { error in
+            XCTAssertEqual((error as? StageFailure)?.code, "invalid_receipt")
+            XCTAssertTrue((error as? StageFailure)?.message.contains("actionId") ?? false, "\(error)")
+        }
+    }
+
+    func testReceiptsUpdateLastContactAndAnErasedCustomersAreIgnored() throws {
+        var receipt = DeliveryReceiptV1(id: "d-1", actionId: "a-1", customerId: "c-1", status: .sent, at: EventFactory.time(day: 0), attempts: 1)
+        receipt.channel = "push"
+        let record = InputRecord(
+            position: RecordPosition(topic: DeliveryReceiptV1.topic, partition: 0, offset: 3), key: Array("c-1".utf8),
+            value: try JSONValueEncoder().encodeBytes(receipt))
+        let effect = try run(record)
+        XCTAssertEqual(effect.verdict, .accepted)
+        XCTAssertTrue(effect.outputs.isEmpty)
+        guard case let .put(profile) = try XCTUnwrap(effect.changes.first) else { return XCTFail("expected a profile") }
+        XCTAssertEqual(profile.lastContactByChannel["push"], EventFactory.time(day: 0).epochMilliseconds)
+
+        var erased = CustomerProfile(customerId: "c-1")
+        erased.erasedAtMs = 1
+        let ignored = try run(record, state: ProfileState(profiles: ["c-1": erased]))
+        XCTAssertEqual(ignored.verdict, .ignored)
+        XCTAssertTrue(ignored.changes.isEmpty)
+    }
+
+    func testEventsOfAnErasedCustomerSayErasedAndChangeNothing() throws {
+        var factory = EventFactory()
+        var erased = CustomerProfile(customerId: "c-1")
+        erased.erasedAtMs = 1
+        let effect = try run(
+            factory.record(factory.event(.customerProfileUpdated, day: 0, #"{"contact":{"email":"back@example.com"}}"#)),
+            state: ProfileState(profiles: ["c-1": erased]))
+        XCTAssertTrue(effect.changes.isEmpty)
+        let enriched = try JSONValueDecoder().decode(EnrichedEventV1.self, from: effect.outputs[0].value)
+        XCTAssertEqual(enriched.context, CustomerContextV1(customerId: "c-1", erased: true))
+    }
+}
