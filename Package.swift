@@ -68,7 +68,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "liaison",
-            dependencies: ["Counter", "Ingest", "LiaisonRuntime", "LiaisonKafka", "LiaisonStore", grdb, argumentParser, logging]
+            dependencies: [
+                "Counter", "Ingest", "Enrich", "EnrichStore", "LiaisonRuntime", "LiaisonKafka", "LiaisonSchema", "LiaisonStore", grdb,
+                argumentParser, logging,
+            ]
         ),
         .testTarget(name: "LiaisonStoreTests", dependencies: ["LiaisonStore", grdb]),
         .testTarget(name: "LiaisonKafkaTests", dependencies: ["LiaisonKafka"]),

@@ -5,7 +5,7 @@ import LiaisonSchema
 /// from. Events may arrive late or out of order, so every piece remembers the event time that
 /// set it, and an older event never overwrites a newer fact. Lists are bounded, so a profile
 /// stays small however long the customer lives.
-public struct CustomerProfile: Codable, Sendable, Equatable {
+public struct CustomerProfile: Sendable, Equatable {
     public var customerId: String
     /// When the customer asked to be forgotten. A profile with this set is a tombstone: it holds
     /// nothing else and later events do not rebuild it.
@@ -56,16 +56,12 @@ public struct CustomerProfile: Codable, Sendable, Equatable {
     public var isErased: Bool { erasedAtMs != nil }
 
     /// A value with the event time that set it.
-    public struct Stamped<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public struct Stamped<Value: Sendable & Equatable>: Sendable, Equatable {
         public var value: Value
         public var atMs: Int64
-
-        enum CodingKeys: String, CodingKey {
-            case value = "v", atMs = "t"
-        }
     }
 
-    public struct Account: Codable, Sendable, Equatable {
+    public struct Account: Sendable, Equatable {
         /// `checking`, `savings`, `cd`, or an opened product's type (`mortgage`, …).
         public var productType: String
         public var balance: Decimal?
@@ -75,13 +71,13 @@ public struct CustomerProfile: Codable, Sendable, Equatable {
         public var openedAtMs: Int64?
     }
 
-    public struct Case: Codable, Sendable, Equatable {
+    public struct Case: Sendable, Equatable {
         public var openedAtMs: Int64?
         public var resolvedAtMs: Int64?
         public var topic: String?
     }
 
-    public struct Trip: Codable, Sendable, Equatable {
+    public struct Trip: Sendable, Equatable {
         public var flight: String?
         public var origin: String?
         public var destination: String?
@@ -91,7 +87,7 @@ public struct CustomerProfile: Codable, Sendable, Equatable {
         public var cancelledAtMs: Int64?
     }
 
-    public struct SentimentPoint: Codable, Sendable, Equatable {
+    public struct SentimentPoint: Sendable, Equatable {
         public var atMs: Int64
         /// From -1 to 1.
         public var score: Double

@@ -82,7 +82,7 @@ public struct EnrichStage: Stage {
             var profile = state.profile(of: event.subject)
             let wasErased = profile.isErased
             profile.apply(event, sentiment: sentiment)
-            let enriched = try enrichedBytes(event: record.value, context: profile.context(features))
+            let enriched = enrichedBytes(event: record.value, context: profile.context(features))
             let output = OutputRecord(id: "\(name):\(inputID)", topic: outputTopic, key: Array(event.subject.utf8), value: enriched)
             return Effect(outputs: [output], changes: wasErased ? [] : [.put(profile)])
         }
@@ -103,21 +103,15 @@ public struct EnrichStage: Stage {
     }
 
     /// `{"event": <the event's own bytes>, "context": …}`: the event passes through untouched.
-    private func enrichedBytes(event: [UInt8], context: CustomerContextV1) throws(StageFailure) -> [UInt8] {
-        let encodedContext: [UInt8]
-        do {
-            encodedContext = try JSONValueEncoder().encodeBytes(context)
-        } catch {
-            throw StageFailure(code: "unencodable_context", message: "cannot write the context of \(context.customerId): \(error)")
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(event.count + encodedContext.count + 24)
-        bytes += #"{"event":"#.utf8
-        bytes += event
-        bytes += #","context":"#.utf8
-        bytes += encodedContext
-        bytes.append(UInt8(ascii: "}"))
-        return bytes
+    private func enrichedBytes(event: [UInt8], context: CustomerContextV1) -> [UInt8] {
+        var writer = JSONWriter(capacity: event.count + 768)
+        writer.beginObject()
+        writer.key("event")
+        writer.raw(event)
+        writer.key("context")
+        context.write(to: &writer)
+        writer.endObject()
+        return writer.bytes
     }
 }
 

@@ -35,26 +35,27 @@ public enum Features {
     /// consecutive days inside the last 90 (windows [d−29, d] for d in [asOf−60, asOf]),
     /// times (1 + buffer), rounded to cents. nil without any checking debit in the 90 days.
     public static func cashNeed(_ activity: DailyActivity, asOf: Int, buffer: Decimal) -> Decimal? {
-        let debits = activity.days(in: (asOf - 89)...asOf).filter { $0.checkingDebits > 0 }
+        let debits = activity.days(in: (asOf - 89)...asOf).filter { $0.checkingDebitMicros > 0 }
         guard !debits.isEmpty else { return nil }
         // A window's sum only grows when a debit day enters it, so the largest is at the first
         // window's end or at a debit day's; one pass with the window sliding along.
         let ends = [asOf - 60] + debits.map(\.day).filter { $0 > asOf - 60 }
-        var largest: Decimal = 0
-        var sum: Decimal = 0
+        var largestMicros: Int64 = 0
+        var sum: Int64 = 0
         var entering = 0
         var leaving = 0
         for end in ends {
             while entering < debits.count, debits[entering].day <= end {
-                sum += debits[entering].checkingDebits
+                sum = sum.addingSaturated(debits[entering].checkingDebitMicros)
                 entering += 1
             }
             while leaving < entering, debits[leaving].day <= end - 30 {
-                sum -= debits[leaving].checkingDebits
+                sum -= debits[leaving].checkingDebitMicros
                 leaving += 1
             }
-            largest = max(largest, sum)
+            largestMicros = max(largestMicros, sum)
         }
+        let largest = Decimal(sign: .plus, exponent: -6, significand: Decimal(largestMicros))
         return rounded(largest * (1 + buffer), places: 2)
     }
 

@@ -29,10 +29,10 @@ extension CustomerProfile {
                 account.balanceAtMs = atMs
             }
             accounts[transaction.accountId] = account
-            let debit = transaction.amount < 0 ? -transaction.amount : 0
+            let debitMicros = transaction.amount < 0 ? micros(-transaction.amount) : 0
             activity.add(
-                day: day, checkingDebits: transaction.accountType == .checking ? debit : 0,
-                spend: NSDecimalNumber(decimal: debit).doubleValue, events: 1)
+                day: day, checkingDebitMicros: transaction.accountType == .checking ? debitMicros : 0,
+                spend: Double(debitMicros) / 1e6, events: 1)
         case let .bankingProductOpened(product):
             var account = accounts[product.accountId] ?? Account(productType: product.productType)
             account.productType = product.productType
@@ -143,4 +143,12 @@ private func keepNewest<Value>(_ entries: [String: Value], _ limit: Int, rank: (
         return left != right ? left > right : lhs.key < rhs.key
     }.prefix(limit)
     return Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
+}
+
+/// An amount in millionths of its unit. Amounts have at most six places (the schema module
+/// enforces it), so this is exact; beyond Int64 it saturates.
+func micros(_ amount: Decimal) -> Int64 {
+    let scaled = NSDecimalNumber(decimal: amount * 1_000_000)
+    if scaled.compare(NSDecimalNumber(value: Int64.max)) != .orderedAscending { return .max }
+    return scaled.int64Value
 }

@@ -5,8 +5,8 @@ import LiaisonSchema
 import LiaisonStage
 import LiaisonStore
 
-/// Keeps customer profiles in the partition's file, one row per customer, as compact JSON that
-/// reads back to the exact same profile (money stays decimal).
+/// Keeps customer profiles in the partition's file, one row per customer, as the compact JSON of
+/// `CustomerProfile.jsonBytes`, which reads back to the exact same profile.
 public struct ProfilePersistence: StatePersistence {
     public init() {}
 
@@ -36,7 +36,7 @@ public struct ProfilePersistence: StatePersistence {
                 let customerId: String = row[0]
                 let bytes: [UInt8] = Array(row.dataNoCopy(atIndex: 1) ?? Data())
                 do {
-                    profiles[customerId] = try JSONValueDecoder().decode(CustomerProfile.self, from: bytes)
+                    profiles[customerId] = try CustomerProfile(json: bytes)
                 } catch {
                     throw ProfileStoreError(customerId: customerId, underlying: "\(error)")
                 }
@@ -53,8 +53,7 @@ public struct ProfilePersistence: StatePersistence {
             ON CONFLICT (customer_id) DO UPDATE SET erased = excluded.erased, profile = excluded.profile
             """)
         for profile in latest.values {
-            let bytes = try JSONValueEncoder().encodeBytes(profile)
-            try upsert.execute(arguments: [profile.customerId, profile.isErased, Data(bytes)])
+            try upsert.execute(arguments: [profile.customerId, profile.isErased, Data(profile.jsonBytes())])
         }
     }
 

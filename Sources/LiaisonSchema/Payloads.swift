@@ -116,6 +116,11 @@ public struct CustomerProfileUpdatedV1: EventPayload {
             case start, end
         }
 
+        public init(start: String, end: String) {
+            self.start = start
+            self.end = end
+        }
+
         func validate(_ check: FieldCheck) throws(SchemaViolation) {
             try check.text(start, "start", maxLength: 5, format: .localTime)
             try check.text(end, "end", maxLength: 5, format: .localTime)

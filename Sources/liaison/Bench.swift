@@ -11,7 +11,7 @@ import Synchronization
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput against a raw librdkafka baseline in the same run (use a release build).",
-        subcommands: [RuntimeBench.self, IngestBench.self])
+        subcommands: [RuntimeBench.self, IngestBench.self, EnrichBench.self])
 }
 
 /// `liaison bench runtime`: what the processing loop costs over a bare consume→produce loop.
@@ -28,7 +28,10 @@ struct RuntimeBench: AsyncParsableCommand {
     func run() async throws {
         let harness = try BenchHarness(options: options)
         let padding = String(repeating: "x", count: max(0, recordSize - 120))
-        try harness.run(stageName: "a no-op stage", recordSize: recordSize, stage: { PassThroughStage(outputTopic: $0) }) { index in
+        try harness.run(
+            stageName: "a no-op stage", recordSize: recordSize, stage: { PassThroughStage(outputTopic: $0) },
+            persistence: NoStatePersistence()
+        ) { index in
             #"{"id":"b-\#(index)","type":"banking.transaction.posted","subject":"cust-\#(index % 10_000)","pad":"\#(padding)"}"#
         }
     }
@@ -74,7 +77,10 @@ struct IngestBench: AsyncParsableCommand {
             return
         }
         let harness = try BenchHarness(options: options)
-        try harness.run(stageName: "the ingest stage", recordSize: 400, stage: { IngestStage(configuration: IngestConfiguration(), outputTopic: $0, clock: clock) }, value: Self.value)
+        try harness.run(
+            stageName: "the ingest stage", recordSize: 400,
+            stage: { IngestStage(configuration: IngestConfiguration(), outputTopic: $0, clock: clock) },
+            persistence: NoStatePersistence(), value: Self.value)
     }
 
     /// A valid `banking.transaction.posted` CloudEvent of about 400 bytes.
@@ -118,9 +124,11 @@ struct BenchHarness {
         properties = try options.cluster.properties(brokers: try options.cluster.requiredBrokers())
     }
 
-    func run<S: Stage>(
-        stageName: String, recordSize: Int, stage makeStage: (String) -> S, value: (Int) -> String
-    ) throws where S.State == NoState {
+    /// Records are keyed `cust-<index mod customers>`.
+    func run<S: Stage, P: StatePersistence>(
+        stageName: String, recordSize: Int, customers: Int = 10_000, stage makeStage: (String) -> S, persistence: P,
+        value: (Int) -> String
+    ) throws where P.State == S.State {
         let input = "bench.in-\(run)"
         let rawOutput = "bench.raw-\(run)"
         let stageOutput = "bench.stage-\(run)"
@@ -129,27 +137,28 @@ struct BenchHarness {
             [input, rawOutput, stageOutput, deadLetters].map { TopicSpec(name: $0, partitions: options.partitions) })
 
         progress("publishing \(records) records of ~\(recordSize) bytes to \(input)")
-        try publish(to: input, value: value)
+        try publish(to: input, customers: customers, value: value)
         progress("raw librdkafka passthrough")
         let baseline = try rawPassthrough(from: input, to: rawOutput, group: "bench-raw-\(run)")
         progress("runtime with \(stageName)")
-        let measured = try measure(makeStage(stageOutput), from: input, deadLetters: deadLetters, group: "bench-stage-\(run)")
+        let measured = try measure(
+            makeStage(stageOutput), persistence: persistence, from: input, deadLetters: deadLetters, group: "bench-stage-\(run)")
         let result = BenchResult(
             baselinePerSecond: baseline, throughputPerSecond: measured.perSecond,
             p50Ms: measured.percentile(0.50), p99Ms: measured.percentile(0.99), rssMB: peakResidentMegabytes())
-        print(options.json ? result.json : result.text(records: records, recordSize: recordSize, partitions: options.partitions))
+        print(options.json ? result.json : result.text(stageName: stageName, records: records, recordSize: recordSize, partitions: options.partitions))
     }
 
     private func progress(_ message: String) {
         FileHandle.standardError.write(Data("bench: \(message)\n".utf8))
     }
 
-    private func publish(to topic: String, value: (Int) -> String) throws {
+    private func publish(to topic: String, customers: Int, value: (Int) -> String) throws {
         let producer = try KafkaProducer(properties: properties)
         var chunk: [OutputRecord] = []
         for index in 0..<records {
             chunk.append(OutputRecord(
-                id: "b-\(index)", topic: topic, key: Array("cust-\(index % 10_000)".utf8), value: Array(value(index).utf8)))
+                id: "b-\(index)", topic: topic, key: Array("cust-\(index % customers)".utf8), value: Array(value(index).utf8)))
             if chunk.count == 10_000 {
                 try producer.send(chunk)
                 chunk.removeAll(keepingCapacity: true)
@@ -189,8 +198,9 @@ struct BenchHarness {
         return Double(records) / (ContinuousClock.now - started).seconds
     }
 
-    private func measure<S: Stage>(_ stage: S, from input: String, deadLetters: String, group: String) throws -> RuntimeMeasurement
-    where S.State == NoState {
+    private func measure<S: Stage, P: StatePersistence>(
+        _ stage: S, persistence: P, from input: String, deadLetters: String, group: String
+    ) throws -> RuntimeMeasurement where P.State == S.State {
         let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: stateDirectory) }
         let settings = RuntimeSettings(
@@ -202,7 +212,7 @@ struct BenchHarness {
         logger.logLevel = .warning
         let measurement = RuntimeMeasurement(expected: records)
         let runtime = try StageRuntime(
-            stage: stage, persistence: NoStatePersistence(), settings: settings,
+            stage: stage, persistence: persistence, settings: settings,
             logger: logger, batchObserver: { measurement.record($0) })
         let finished = DispatchSemaphore(value: 0)
         let failure = Mutex<(any Error)?>(nil)
@@ -321,11 +331,11 @@ struct BenchResult: Encodable {
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
     }
 
-    func text(records: Int, recordSize: Int, partitions: Int32) -> String {
+    func text(stageName: String, records: Int, recordSize: Int, partitions: Int32) -> String {
         """
         records:            \(records) of ~\(recordSize) bytes over \(partitions) partitions
         raw passthrough:    \(Int(baselinePerSecond)) records/s
-        runtime (no-op):    \(Int(throughputPerSecond)) records/s, SQLite ledger and checkpoint per batch
+        runtime:            \(Int(throughputPerSecond)) records/s with \(stageName), SQLite ledger and checkpoint per batch
         ratio:              \(String(format: "%.3f", ratio))
         latency poll→checkpoint: p50 \(String(format: "%.2f", p50Ms)) ms, p99 \(String(format: "%.2f", p99Ms)) ms
         peak RSS:           \(String(format: "%.1f", rssMB)) MB

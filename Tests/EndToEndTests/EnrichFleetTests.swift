@@ -158,7 +158,7 @@ final class EnrichFleetTests: XCTestCase {
             let rows = try DatabaseQueue(path: file.path).read { db in try Row.fetchAll(db, sql: "SELECT customer_id, profile FROM enrich_profiles") }
             for row in rows {
                 let bytes: Data = row["profile"]
-                profiles[row["customer_id"]] = try JSONValueDecoder().decode(CustomerProfile.self, from: Array(bytes))
+                profiles[row["customer_id"]] = try CustomerProfile(json: Array(bytes))
             }
         }
         return profiles

@@ -113,3 +113,60 @@ final class EnrichStageTests: XCTestCase {
         XCTAssertEqual(enriched.context, CustomerContextV1(customerId: "c-1", erased: true))
     }
 }
+
+/// The snapshot's hand-written JSON must say exactly what the generic encoder would.
+final class ContextWritingTests: XCTestCase {
+    func testAFullSnapshotWrittenByHandReadsBackEqualAndMatchesTheEncoder() throws {
+        var context = CustomerContextV1(customerId: "c-\"1\"")
+        context.asOf = Timestamp("2026-06-30T12:00:00.000Z")
+        var recipient = RecipientV1()
+        recipient.name = "Zoë Ünal"
+        recipient.locale = "de-DE"
+        recipient.timeZone = "Europe/Berlin"
+        recipient.email = "zoe@example.com"
+        recipient.phone = "+4915112345678"
+        recipient.pushToken = "tok"
+        recipient.device = .tablet
+        recipient.marketingConsent = false
+        recipient.serviceConsent = true
+        recipient.quietHours = try JSONValueDecoder().decode(
+            CustomerProfileUpdatedV1.QuietHours.self, from: Array(#"{"start":"22:00","end":"07:00","note":"x"}"#.utf8))
+        context.recipient = recipient
+        context.segment = SegmentV1(tier: .platinum, generation: "gen-x")
+        context.productsHeld = ["cd", "checking"]
+        context.checkingBalance = Decimal(string: "1234.56")
+        context.cashNeed = Decimal(string: "99.9")
+        context.surplus = 0
+        context.sentiment = -0.3333
+        context.churnRisk = 0.1
+        context.spendZScore = 3.182
+        context.activityZScore = -0.0001
+        context.openCases = 2
+        context.oldestOpenCaseDays = 15
+        var trip = TripV1(bookingId: "b-1", departure: Timestamp("2026-07-01T07:05:00+09:00")!)
+        trip.flight = "NH10"
+        context.upcomingTrips = [trip]
+        context.recentResearch = [ResearchV1(topic: "mortgage", at: Timestamp("2026-06-29T10:00:00Z")!)]
+        context.lastContactByChannel = ["push": Timestamp("2026-06-28T10:00:00Z")!, "email": Timestamp("2026-06-27T10:00:00Z")!]
+        context.lastContactByTemplate = ["welcome": Timestamp("2026-06-27T10:00:00Z")!]
+        context.extra["futureField"] = .bool(true)
+
+        let written = context.jsonBytes()
+        XCTAssertEqual(try JSONValueDecoder().decode(CustomerContextV1.self, from: written), context)
+        let encoded = try JSONValueEncoder().encodeBytes(context)
+        XCTAssertEqual(try JSONParser().parse(written), try JSONParser().parse(encoded).sortingDictionaryMembers(of: ["lastContactByChannel"]))
+    }
+}
+
+extension JSONValue {
+    /// The encoder writes a dictionary in hash order; the hand-written JSON sorts it.
+    fileprivate func sortingDictionaryMembers(of names: [String]) -> JSONValue {
+        guard case var .object(object) = self else { return self }
+        for name in names {
+            if case let .object(dictionary)? = object[name] {
+                object[name] = .object(JSONObject(dictionary.sorted { $0.key < $1.key }))
+            }
+        }
+        return .object(object)
+    }
+}

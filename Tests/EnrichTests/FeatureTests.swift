@@ -119,8 +119,8 @@ final class FeatureTests: XCTestCase {
         XCTAssertEqual(profile.activity.folded.events, 280)
         XCTAssertEqual(profile.activity.folded.spend, 280, accuracy: 1e-9)
         XCTAssertEqual(profile.activity.firstDay, EventFactory.today - 399)
-        let stored = try JSONValueEncoder().encodeBytes(profile)
+        let stored = profile.jsonBytes()
         XCTAssertLessThan(stored.count, 6_000, "a profile stays small")
-        XCTAssertEqual(try JSONValueDecoder().decode(CustomerProfile.self, from: stored), profile)
+        XCTAssertEqual(try CustomerProfile(json: stored), profile)
     }
 }

@@ -26,7 +26,7 @@ final class ProfileOrderTests: XCTestCase {
         profile.apply(factory.debit("50.00", day: -3, balance: "900.00"), sentiment: nil)
         XCTAssertEqual(profile.context(settings).checkingBalance, Decimal(string: "800.00"))
         XCTAssertEqual(profile.activity.days.map(\.day), [EventFactory.today - 3, EventFactory.today])
-        XCTAssertEqual(profile.activity.days.map(\.checkingDebits), [Decimal(string: "50.00")!, Decimal(string: "100.00")!])
+        XCTAssertEqual(profile.activity.days.map(\.checkingDebitMicros), [50_000_000, 100_000_000])
         // Both debits fall in the window ending today: (100 + 50) · 1.1.
         XCTAssertEqual(profile.context(settings).cashNeed, Decimal(string: "165.00"))
     }
