@@ -118,7 +118,8 @@ extension CustomerProfile {
     /// oldest open case drives churn risk); the oldest research topics, templates and accounts.
     private mutating func trimLists() {
         if let nowMs = latestEventMs {
-            trips = trips.filter { _, trip in trip.departure.map { $0.epochMilliseconds > nowMs - 86_400_000 } ?? true }
+            let departed = { (trip: Trip) in trip.departure.map { $0.epochMilliseconds <= nowMs - 86_400_000 } ?? false }
+            if trips.values.contains(where: departed) { trips = trips.filter { !departed($0.value) } }
         }
         trips = keepNewest(trips, Self.maxTrips) { trip in
             (trip.cancelledAtMs == nil ? 1 : 0, -(trip.departure?.epochMilliseconds ?? Int64.max))

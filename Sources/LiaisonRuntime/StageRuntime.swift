@@ -210,25 +210,26 @@ where P.State == S.State {
     // MARK: Processing
 
     /// Takes a batch from every partition file that has none in flight, and processes them in
-    /// turn while the next one is read on the other cores, so no core waits for the
-    /// single-threaded part of the loop.
+    /// turn while the next one is prepared (read on every core, de-duplicated, its state loaded)
+    /// in the background, so no core waits for the single-threaded part of the loop. Preparing
+    /// ahead is safe because a file with no batch in flight has all its changes committed.
     private func dispatchReadyBatches() {
         var claimed: Set<TopicPartition> = []
         let ready = pending.keys.filter { !inFlight.contains(fileKey($0)) && claimed.insert(fileKey($0)).inserted }
         let batches = ready.compactMap(takeBatch)
         guard !batches.isEmpty else { return }
-        var reading = startReading(batches[0])
+        var preparing = startPreparing(batches[0])
         for index in batches.indices {
-            let readings = reading.wait()
-            if index + 1 < batches.count { reading = startReading(batches[index + 1]) }
-            process(batches[index], readings: readings)
+            let prepared = preparing.wait()
+            if index + 1 < batches.count { preparing = startPreparing(batches[index + 1]) }
+            process(batches[index], prepared)
         }
     }
 
     /// Processes the partition's next batch and hands it to the checkpoint thread.
     private func dispatch(_ partition: TopicPartition) {
         guard let batch = takeBatch(partition) else { return }
-        process(batch, readings: startReading(batch).wait())
+        process(batch, startPreparing(batch).wait())
     }
 
     private struct Batch {
@@ -252,26 +253,20 @@ where P.State == S.State {
         return batch
     }
 
-    /// Reads a batch's records on every core, in the background; a stage that reads nothing
-    /// (its `Reading` is `Void`) is not worth a thread hop.
-    private func startReading(_ batch: Batch) -> PendingReadings<S.Reading> {
-        if S.Reading.self == Void.self { return PendingReadings(ready: batch.records.map { stage.read($0) }) }
-        return readInBackground(stage, batch.records)
+    private func startPreparing(_ batch: Batch) -> PendingPreparation<S.Reading, S.State> {
+        prepareInBackground(stage, persistence, batch.records, batch.state.store)
     }
 
-    private func process(_ batch: Batch, readings: [S.Reading]) {
+    private func process(_ batch: Batch, _ preparation: Result<Prepared<S.Reading, S.State>, any Error>) {
         let partition = batch.partition
         let state = batch.state
         let records = batch.records
         let polledAtNs = batch.polledAtNs
         let started = batch.startedNs
         do {
-            let ids = records.indices.map { stage.inputID(of: records[$0], reading: readings[$0]) }
-            let known = try state.store.knownInputIDs(ids)
-            var seen: Set<String> = []
-            seen.reserveCapacity(ids.count)
-            let fresh = ids.indices.filter { !known.contains(ids[$0]) && seen.insert(ids[$0]).inserted }
-            var stageState = try state.store.read { db in try persistence.load(for: fresh.lazy.map { records[$0] }, from: db) }
+            let prepared = try preparation.get()
+            let (readings, ids, fresh) = (prepared.readings, prepared.ids, prepared.fresh)
+            var stageState = prepared.state
             var changes: [S.State.Change] = []
             var outputs: [OutputRecord] = []
             var ledger: [LedgerEntry] = []
@@ -461,33 +456,52 @@ where P.State == S.State {
     }
 }
 
-private func readInBackground<S: Stage>(_ stage: S, _ records: [InputRecord]) -> PendingReadings<S.Reading> {
-    let pending = PendingReadings<S.Reading>()
-    DispatchQueue.global().async { pending.fulfil(concurrentMap(records, stage.read)) }
+/// A batch made ready for the stage: every record read, the ones not in the ledger picked
+/// out (in order, each id once), and the state they need loaded.
+struct Prepared<Reading: Sendable, State: Sendable>: @unchecked Sendable {
+    var readings: [Reading]
+    var ids: [String]
+    /// Indices of the records to process.
+    var fresh: [Int]
+    var state: State
+}
+
+private func prepareInBackground<S: Stage, P: StatePersistence>(
+    _ stage: S, _ persistence: P, _ records: [InputRecord], _ store: PartitionStore
+) -> PendingPreparation<S.Reading, S.State> where P.State == S.State {
+    let pending = PendingPreparation<S.Reading, S.State>()
+    DispatchQueue.global().async {
+        pending.fulfil(Result { () throws -> Prepared<S.Reading, S.State> in
+            let readings = concurrentMap(records, stage.read)
+            let ids = records.indices.map { stage.inputID(of: records[$0], reading: readings[$0]) }
+            let known = try store.knownInputIDs(ids)
+            var seen: Set<String> = []
+            seen.reserveCapacity(ids.count)
+            let fresh = ids.indices.filter { !known.contains(ids[$0]) && seen.insert(ids[$0]).inserted }
+            let state = try store.read { db in try persistence.load(for: fresh.lazy.map { records[$0] }, from: db) }
+            return Prepared(readings: readings, ids: ids, fresh: fresh, state: state)
+        })
+    }
     return pending
 }
 
-/// A batch's readings, being computed on other threads.
-final class PendingReadings<Reading: Sendable>: @unchecked Sendable {
+/// A batch being prepared on other threads.
+final class PendingPreparation<Reading: Sendable, State: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var readings: [Reading]?
+    private var result: Result<Prepared<Reading, State>, any Error>?
 
-    init(ready: [Reading]? = nil) {
-        readings = ready
-    }
-
-    func fulfil(_ readings: [Reading]) {
+    func fulfil(_ result: Result<Prepared<Reading, State>, any Error>) {
         condition.lock()
-        self.readings = readings
+        self.result = result
         condition.broadcast()
         condition.unlock()
     }
 
-    func wait() -> [Reading] {
+    func wait() -> Result<Prepared<Reading, State>, any Error> {
         condition.lock()
         defer { condition.unlock() }
-        while readings == nil { condition.wait() }
-        return readings!
+        while result == nil { condition.wait() }
+        return result!
     }
 }
 
