@@ -77,8 +77,13 @@ let package = Package(
         .testTarget(name: "LiaisonKafkaTests", dependencies: ["LiaisonKafka"]),
         .testTarget(name: "CounterTests", dependencies: ["Counter"]),
         .testTarget(name: "LiaisonSchemaTests", dependencies: ["LiaisonSchema"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "LiaisonSchema", "LiaisonStage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EnrichTests", dependencies: ["Enrich", "EnrichStore", "LiaisonSchema", "LiaisonStage", "LiaisonStore", grdb]),
+        .target(name: "SchemaChecking", path: "Tests/SchemaChecking"),
+        .testTarget(
+            name: "IngestTests", dependencies: ["Ingest", "LiaisonSchema", "LiaisonStage", "SchemaChecking"], resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "EnrichTests", dependencies: ["Enrich", "EnrichStore", "LiaisonSchema", "LiaisonStage", "LiaisonStore", "SchemaChecking", grdb]
+        ),
         .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
         .testTarget(
             name: "EndToEndTests",

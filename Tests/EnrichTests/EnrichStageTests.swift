@@ -2,6 +2,7 @@ import Enrich
 import Foundation
 import LiaisonSchema
 import LiaisonStage
+import SchemaChecking
 import XCTest
 
 /// The stage as the runtime calls it: a record in, an enriched event and a profile change out.
@@ -168,5 +169,48 @@ extension JSONValue {
             }
         }
         return .object(object)
+    }
+}
+
+/// What enrich publishes must pass the enriched topic's JSON Schema, as downstream teams check it.
+final class EnrichedSchemaAgreementTests: XCTestCase {
+    func testEveryKindOfEnrichedRecordPassesTheSchema() throws {
+        let stage = EnrichStage(features: FeatureSettings(), sentiment: SentimentScorer(lexicons: try SentimentLexicon.bundled()))
+        var factory = EventFactory()
+        var events = [
+            factory.event(.customerProfileUpdated, day: -130, """
+                {"name":"Ana","birthYear":2014,"locale":"pt-BR","timeZone":"America/Sao_Paulo","tier":"standard",
+                 "contact":{"email":"ana@example.com","phone":"+5511912345678","pushToken":"t","device":"phone"},
+                 "consent":{"marketing":true,"service":true},"quietHours":{"start":"21:30","end":"08:00"}}
+                """),
+            factory.event(.travelBookingConfirmed, day: -2, """
+                {"bookingId":"b-1","flight":"LA8084","origin":"GRU","destination":"LHR","departure":"\(EventFactory.time(day: 3).text)"}
+                """),
+            factory.event(.crmCaseOpened, day: -40, #"{"caseId":"k-1"}"#),
+            factory.event(.engagementFeedbackReceived, day: -35, #"{"channel":"review","rating":5}"#),
+            factory.event(.engagementFeedbackReceived, day: -1, #"{"channel":"chat","text":"awful, slow and rude"}"#),
+            factory.event(.engagementWebResearched, day: 0, #"{"topic":"cd"}"#),
+        ]
+        for day in stride(from: -120, through: 0, by: 3) { events.append(factory.debit("\(40 + (-day % 7)).25", day: day)) }
+        events.append(factory.event(.customerErasureRequested, day: 1))
+        events.append(factory.event(.engagementGeoEntered, day: 2, #"{"placeType":"airport","placeId":"GRU","lat":-23.4,"lon":-46.5}"#))
+
+        var state = ProfileState()
+        var records: [(name: String, bytes: [UInt8], schema: String)] = []
+        var sawFullContext = false
+        for (index, event) in events.enumerated() {
+            let record = factory.record(event, offset: Int64(index))
+            let effect = try stage.process(record, reading: stage.read(record), inputID: "in-\(index)", state: state)
+            for change in effect.changes { state.apply(change) }
+            let output = try XCTUnwrap(effect.outputs.first)
+            let context = try JSONValueDecoder().decode(EnrichedEventV1.self, from: output.value).context
+            sawFullContext = sawFullContext || (context.cashNeed != nil && context.spendZScore != nil && context.upcomingTrips != nil)
+            records.append(("\(index)-\(event.type.rawValue)", output.value, "liaison.enriched.v1"))
+        }
+        XCTAssertTrue(sawFullContext, "the run must produce a context with the derived features")
+        let verdicts = try SchemaChecker.check(records)
+        let invalid = verdicts.filter { !$0.value.valid }.map { "\($0.key): \($0.value.message)" }.sorted()
+        XCTAssertEqual(verdicts.count, records.count)
+        XCTAssertEqual(invalid, [], invalid.joined(separator: "\n"))
     }
 }

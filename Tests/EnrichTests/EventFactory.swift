@@ -22,7 +22,9 @@ struct EventFactory {
         sequence += 1
         let json = """
             {"specversion":"1.0","id":"e-\(sequence)","source":"test","type":"\(type.rawValue)",\
-            "time":"\(Self.time(day: day, hour: hour).text)","subject":"\(customer)","datacontenttype":"application/json","data":\(data)}
+            "time":"\(Self.time(day: day, hour: hour).text)","subject":"\(customer)","datacontenttype":"application/json",\
+            "traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","ingesttime":"\(Self.time(day: day, hour: hour).text)",\
+            "sourcetopic":"sor.test","sourcepartition":0,"sourceoffset":\(sequence),"data":\(data)}
             """
         return try! EventV1(bytes: Array(json.utf8))
     }

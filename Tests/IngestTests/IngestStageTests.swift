@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import LiaisonSchema
 import LiaisonStage
+import SchemaChecking
 import XCTest
 
 final class IngestStageTests: XCTestCase {
