@@ -15,10 +15,10 @@ public struct ProfilePersistence: StatePersistence {
         migrator.registerMigration("enrich-profiles-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE enrich_profiles (
-                    customer_id TEXT PRIMARY KEY,
+                    customer_id TEXT NOT NULL UNIQUE,
                     erased INTEGER NOT NULL,
                     profile BLOB NOT NULL
-                ) WITHOUT ROWID
+                )
                 """)
         }
     }

@@ -40,6 +40,8 @@ where P.State == S.State {
     private var pending: [TopicPartition: [Polled]] = [:]
     /// The files (by `fileKey`) with a batch on its way to the brokers and the checkpoint.
     private var inFlight: Set<TopicPartition> = []
+    /// Batches being prepared in the background, by file; a file is in at most one of the two.
+    private var preparing: [TopicPartition: (batch: Batch, preparation: PendingPreparation<S.Reading, S.State>)] = [:]
     private let stopRequested = Atomic<Bool>(false)
     private let metrics: RuntimeMetrics
     /// Readiness, lag and liveness as the admin endpoint reports them.
@@ -89,7 +91,7 @@ where P.State == S.State {
             settle(committer.takeCompleted())
             resumeRetriesThatAreDue()
             if backlogIsFull {
-                settle(committer.waitForCompleted(timeout: 0.1))
+                settle(committer.waitForCompleted(timeout: preparing.isEmpty ? 0.1 : 0.001))
             } else {
                 try pollBatch(consumer)
             }
@@ -122,7 +124,7 @@ where P.State == S.State {
     }
 
     private func pollBatch(_ consumer: KafkaConsumer) throws {
-        guard let first = try consumer.poll(timeoutMs: inFlight.isEmpty ? 100 : 1) else { return }
+        guard let first = try consumer.poll(timeoutMs: inFlight.isEmpty && preparing.isEmpty ? 100 : 1) else { return }
         append(first)
         var count = 1
         let deadline = ContinuousClock.now + settings.batchMaxWait
@@ -191,6 +193,10 @@ where P.State == S.State {
     public func partitionsRevoked(_ revoked: [TopicPartition], lost: Bool) {
         for partition in revoked {
             let file = fileKey(partition)
+            if let entry = preparing.removeValue(forKey: file) {
+                let prepared = entry.preparation.wait()
+                if !(lost && entry.batch.partition == partition) { process(entry.batch, prepared) }
+            }
             while inFlight.contains(file) { settle(committer.waitForCompleted()) }
             if lost { pending[partition] = nil }
             while let records = pending[partition], !records.isEmpty, partitions[partition] != nil {
@@ -209,21 +215,24 @@ where P.State == S.State {
 
     // MARK: Processing
 
-    /// Takes a batch from every partition file that has none in flight, and processes them in
-    /// turn while the next one is prepared (read on every core, de-duplicated, its state loaded)
-    /// in the background, so no core waits for the single-threaded part of the loop. Preparing
-    /// ahead is safe because a file with no batch in flight has all its changes committed.
+    /// Starts preparing a batch (read on every core, de-duplicated, its state loaded) for every
+    /// partition file that has neither one in flight nor one being prepared, and processes the
+    /// batches whose preparation is done. The polling thread thus does only the single-threaded
+    /// part while other files' batches are prepared in the background. Preparing is safe
+    /// because a file with no batch in flight has all its changes committed.
     private func dispatchReadyBatches() {
-        var claimed: Set<TopicPartition> = []
-        let ready = pending.keys.filter { !inFlight.contains(fileKey($0)) && claimed.insert(fileKey($0)).inserted }
-        let batches = ready.compactMap(takeBatch)
-        guard !batches.isEmpty else { return }
-        var preparing = startPreparing(batches[0])
-        for index in batches.indices {
-            let prepared = preparing.wait()
-            if index + 1 < batches.count { preparing = startPreparing(batches[index + 1]) }
-            process(batches[index], prepared)
+        for partition in pending.keys where !isBusy(fileKey(partition)) {
+            guard let batch = takeBatch(partition) else { continue }
+            preparing[fileKey(partition)] = (batch, startPreparing(batch))
         }
+        for (file, entry) in preparing where entry.preparation.isDone {
+            preparing[file] = nil
+            process(entry.batch, entry.preparation.wait())
+        }
+    }
+
+    private func isBusy(_ file: TopicPartition) -> Bool {
+        inFlight.contains(file) || preparing[file] != nil
     }
 
     /// Processes the partition's next batch and hands it to the checkpoint thread.
@@ -405,11 +414,11 @@ where P.State == S.State {
         consumer?.resume(due)
     }
 
-    /// True while some partition has two batches' worth of polled records waiting behind its
-    /// in-flight batch. The loop then stops taking records and waits for a checkpoint instead, so
-    /// librdkafka's own bounded prefetch throttles fetching and memory stays bounded.
+    /// True while some partition has two batches' worth of polled records waiting behind a batch
+    /// in flight or being prepared. The loop then stops taking records and waits for a checkpoint
+    /// instead, so librdkafka's own bounded prefetch throttles fetching and memory stays bounded.
     private var backlogIsFull: Bool {
-        !inFlight.isEmpty && pending.values.contains { $0.count >= 2 * settings.batchMaxRecords }
+        !(inFlight.isEmpty && preparing.isEmpty) && pending.values.contains { $0.count >= 2 * settings.batchMaxRecords }
     }
 
     /// The producer's limit on one record; librdkafka's default unless configured.
@@ -495,6 +504,12 @@ final class PendingPreparation<Reading: Sendable, State: Sendable>: @unchecked S
         self.result = result
         condition.broadcast()
         condition.unlock()
+    }
+
+    var isDone: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return result != nil
     }
 
     func wait() -> Result<Prepared<Reading, State>, any Error> {
