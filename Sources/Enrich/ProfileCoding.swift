@@ -39,7 +39,7 @@ extension CustomerProfile {
             writer.string(account.productType)
             if let balance = account.balance {
                 writer.key("balance")
-                writer.numberText(balance.description)
+                writer.numberText(balance.plainText)
             }
             if let currency = account.currency {
                 writer.key("currency")
@@ -117,7 +117,7 @@ extension CustomerProfile {
         } catch {
             throw ProfileDecodingError(member: "", message: error.description)
         }
-        let root = try StoredObject(document, "")
+        let root = try StoredObject(document, .root)
         self.init(customerId: try root.string("id"))
         erasedAtMs = try root.optionalInteger("erasedAt")
         latestEventMs = try root.optionalInteger("latest")
@@ -153,7 +153,9 @@ extension CustomerProfile {
             let object = try StoredObject(value.json, value.member)
             var departure: Timestamp?
             if let text = try object.optionalString("departure") {
-                guard let parsed = Timestamp(text) else { throw ProfileDecodingError(member: "\(value.member).departure", message: "not a timestamp") }
+                guard let parsed = Timestamp(text) else {
+                    throw ProfileDecodingError(member: StoredPath.member(value.member, "departure").description, message: "not a timestamp")
+                }
                 departure = parsed
             }
             return Trip(
@@ -165,14 +167,15 @@ extension CustomerProfile {
         lastContactByChannel = try root.map("contactByChannel") { try $0.integer() }
         lastContactByTemplate = try root.map("contactByTemplate") { try $0.integer() }
         if let points = root.member("sentiments") {
-            sentiments = try StoredValue(points, "sentiments").elements().map { point in
+            sentiments = try StoredValue(points, .member(.root, "sentiments")).elements().map { point in
                 let pair = try point.array(count: 2)
                 return SentimentPoint(atMs: try pair[0].integer(), score: try pair[1].double())
             }
         }
-        let stored = try StoredObject(try root.required("activity"), "activity")
-        let folded = try StoredValue(try stored.required("folded"), "activity.folded").array(count: 3)
-        let days = try StoredValue(try stored.required("days"), "activity.days").elements().map { day in
+        let activityPath = StoredPath.member(.root, "activity")
+        let stored = try StoredObject(try root.required("activity"), activityPath)
+        let folded = try StoredValue(try stored.required("folded"), .member(activityPath, "folded")).array(count: 3)
+        let days = try StoredValue(try stored.required("days"), .member(activityPath, "days")).elements().map { day in
             let fields = try day.array(count: 4)
             return DailyActivity.Day(
                 day: Int(try fields[0].integer()), checkingDebitMicros: try fields[1].integer(), spend: try fields[2].double(),
@@ -193,18 +196,34 @@ public struct ProfileDecodingError: Error, Sendable, CustomStringConvertible {
     public var description: String { member.isEmpty ? message : "\(member): \(message)" }
 }
 
+/// Where a value sits in a stored profile, spelled out (`trips.b-1.departure`) only for an error.
+private indirect enum StoredPath: CustomStringConvertible {
+    case root
+    case member(StoredPath, String)
+    case index(StoredPath, Int)
+
+    var description: String {
+        switch self {
+        case .root: ""
+        case let .member(.root, key): key
+        case let .member(parent, key): "\(parent).\(key)"
+        case let .index(parent, index): "\(parent)[\(index)]"
+        }
+    }
+}
+
 /// One value of a stored profile, with where it sits for error messages.
 private struct StoredValue {
     let json: JSONValue
-    let member: String
+    let member: StoredPath
 
-    init(_ json: JSONValue, _ member: String) {
+    init(_ json: JSONValue, _ member: StoredPath) {
         self.json = json
         self.member = member
     }
 
     private func wrong(_ expected: String) -> ProfileDecodingError {
-        ProfileDecodingError(member: member, message: "expected \(expected), found \(json.kindName)")
+        ProfileDecodingError(member: member.description, message: "expected \(expected), found \(json.kindName)")
     }
 
     func text() throws -> String {
@@ -234,7 +253,7 @@ private struct StoredValue {
 
     func elements() throws -> [StoredValue] {
         guard case let .array(elements) = json else { throw wrong("an array") }
-        return elements.enumerated().map { StoredValue($1, "\(member)[\($0)]") }
+        return elements.enumerated().map { StoredValue($1, .index(member, $0)) }
     }
 
     func array(count: Int) throws -> [StoredValue] {
@@ -246,17 +265,17 @@ private struct StoredValue {
 
 private struct StoredObject {
     let object: JSONObject
-    let path: String
+    let path: StoredPath
 
-    init(_ json: JSONValue, _ path: String) throws {
+    init(_ json: JSONValue, _ path: StoredPath) throws {
         guard case let .object(object) = json else {
-            throw ProfileDecodingError(member: path, message: "expected an object, found \(json.kindName)")
+            throw ProfileDecodingError(member: path.description, message: "expected an object, found \(json.kindName)")
         }
         self.object = object
         self.path = path
     }
 
-    private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    private func name(_ key: String) -> StoredPath { .member(path, key) }
 
     func member(_ key: String) -> JSONValue? {
         guard let value = object[key], value != .null else { return nil }
@@ -264,7 +283,7 @@ private struct StoredObject {
     }
 
     func required(_ key: String) throws -> JSONValue {
-        guard let value = member(key) else { throw ProfileDecodingError(member: name(key), message: "is missing") }
+        guard let value = member(key) else { throw ProfileDecodingError(member: name(key).description, message: "is missing") }
         return value
     }
 
@@ -284,8 +303,8 @@ private struct StoredObject {
 
     func optionalDecimal(_ key: String) throws -> Decimal? {
         guard let value = member(key) else { return nil }
-        guard case let .number(number) = value, let decimal = Decimal(string: number.text, locale: Locale(identifier: "en_US_POSIX")) else {
-            throw ProfileDecodingError(member: name(key), message: "expected a decimal number")
+        guard case let .number(number) = value, let decimal = number.decimalValue else {
+            throw ProfileDecodingError(member: name(key).description, message: "expected a decimal number")
         }
         return decimal
     }
@@ -301,11 +320,11 @@ private struct StoredObject {
     func map<Value>(_ key: String, _ read: (StoredValue) throws -> Value) throws -> [String: Value] {
         guard let value = member(key) else { return [:] }
         guard case let .object(entries) = value else {
-            throw ProfileDecodingError(member: name(key), message: "expected an object, found \(value.kindName)")
+            throw ProfileDecodingError(member: name(key).description, message: "expected an object, found \(value.kindName)")
         }
         var result: [String: Value] = [:]
         result.reserveCapacity(entries.count)
-        for entry in entries { result[entry.key] = try read(StoredValue(entry.value, "\(name(key)).\(entry.key)")) }
+        for entry in entries { result[entry.key] = try read(StoredValue(entry.value, .member(name(key), entry.key))) }
         return result
     }
 }

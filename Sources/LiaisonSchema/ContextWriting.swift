@@ -131,7 +131,7 @@ extension JSONWriter {
     mutating func member(_ name: String, _ value: Decimal?) {
         guard let value, !value.isNaN else { return }
         key(name)
-        number(JSONNumber(validatedText: value.description))
+        number(JSONNumber(validatedText: value.plainText))
     }
 
     /// Sorted by name, so the same snapshot always has the same bytes.

@@ -44,7 +44,9 @@ struct EnrichBench: AsyncParsableCommand {
         var state = ProfileState()
         var reading = Duration.zero
         var processing = Duration.zero
+        var coding = Duration.zero
         var bytes = 0
+        var storedBytes = 0
         for start in stride(from: 0, to: records.count, by: options.batchMaxRecords) {
             let batch = records[start..<min(start + options.batchMaxRecords, records.count)]
             let started = ContinuousClock.now
@@ -57,9 +59,21 @@ struct EnrichBench: AsyncParsableCommand {
             }
             reading += read - started
             processing += ContinuousClock.now - read
+            // What the store adds per record: writing the changed profile and reading it back.
+            let codingStarted = ContinuousClock.now
+            for record in batch {
+                guard let key = record.keyString, let profile = state.profiles[key] else { continue }
+                let stored = profile.jsonBytes()
+                storedBytes += stored.count
+                _ = try CustomerProfile(json: stored)
+            }
+            coding += ContinuousClock.now - codingStarted
         }
         let perRecord = { (duration: Duration) in String(format: "%.2f", duration.seconds * 1e6 / Double(records.count)) }
-        print("read \(perRecord(reading)) µs/record, process \(perRecord(processing)) µs/record, \(bytes / records.count) bytes out per record")
+        print(
+            "read \(perRecord(reading)) µs/record, process \(perRecord(processing)) µs/record, "
+                + "profile encode+decode \(perRecord(coding)) µs/record (\(storedBytes / records.count) bytes), "
+                + "\(bytes / records.count) bytes out per record")
     }
 
     /// Record `index` of the mix: half card payments, the rest profile updates, research, feedback

@@ -212,7 +212,7 @@ func decimalPlaces(of literal: String) -> Int {
 /// The value of a plain literal (`-120.50`, no exponent, at most 18 digits) and the places it
 /// needs (trailing zeros not counted), without Foundation's general parser, which was ingest's
 /// costliest step for money.
-private func smallDecimal(_ literal: String) -> (Decimal, places: Int, integerDigits: Int)? {
+func smallDecimal(_ literal: String) -> (Decimal, places: Int, integerDigits: Int)? {
     var significand: UInt64 = 0
     var digits = 0
     var places = 0

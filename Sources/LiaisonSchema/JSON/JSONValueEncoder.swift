@@ -73,7 +73,7 @@ private func encodeJSON<T: Encodable>(_ value: T, into box: EncodingBox, at path
     case let object as JSONObject: box.content = .value(.object(object))
     case let decimal as Decimal:
         guard !decimal.isNaN else { throw invalid(decimal, path, "NaN is not a JSON number") }
-        box.content = .value(.number(JSONNumber(validatedText: decimal.description)))
+        box.content = .value(.number(JSONNumber(validatedText: decimal.plainText)))
     case let double as Double:
         guard double.isFinite else { throw invalid(double, path, "\(double) is not a JSON number") }
         box.content = .value(.number(JSONNumber(validatedText: "\(double)")))
