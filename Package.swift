@@ -60,6 +60,7 @@ let package = Package(
             name: "liaison-enrich",
             dependencies: ["Enrich", "EnrichStore", "LiaisonRuntime", "LiaisonSchema", argumentParser]
         ),
+        .target(name: "Rules", dependencies: ["LiaisonSchema"]),
         .target(name: "Counter", dependencies: ["LiaisonStage"]),
         .target(name: "CounterStore", dependencies: ["Counter", "LiaisonStore", grdb]),
         .executableTarget(
@@ -84,6 +85,7 @@ let package = Package(
         .testTarget(
             name: "EnrichTests", dependencies: ["Enrich", "EnrichStore", "LiaisonSchema", "LiaisonStage", "LiaisonStore", "SchemaChecking", grdb]
         ),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "LiaisonSchema"]),
         .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
         .testTarget(
             name: "EndToEndTests",
