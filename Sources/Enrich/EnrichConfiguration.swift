@@ -59,7 +59,7 @@ public struct EnrichConfiguration: Sendable, Equatable {
         var minimumBaselineDays: Int?
         var sentimentLexicons: [String]?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case cashNeedBuffer = "cash-need-buffer", churnWeights = "churn-weights", unresolvedCaseDays = "unresolved-case-days"
             case caseAgeSaturationDays = "case-age-saturation-days", minimumBaselineDays = "minimum-baseline-days"
             case sentimentLexicons = "sentiment-lexicons"
@@ -67,8 +67,7 @@ public struct EnrichConfiguration: Sendable, Equatable {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: AnyKey.self)
-            let known = Set(["cash-need-buffer", "churn-weights", "unresolved-case-days", "case-age-saturation-days",
-                             "minimum-baseline-days", "sentiment-lexicons"])
+            let known = Set(CodingKeys.allCases.map(\.rawValue))
             if let unknown = container.allKeys.first(where: { !known.contains($0.stringValue) }) {
                 throw DecodingError.dataCorrupted(.init(
                     codingPath: [unknown],

@@ -4,7 +4,6 @@ import GRDB
 import LiaisonSchema
 import LiaisonStage
 import LiaisonStore
-import Synchronization
 
 /// Keeps customer profiles in the partition's file, one row per customer, as the compact JSON of
 /// `CustomerProfile.jsonBytes`, which reads back to the exact same profile.
@@ -27,17 +26,11 @@ public struct ProfilePersistence: StatePersistence {
         let customers = Array(Set(records.compactMap(\.keyString)))
         var stored: [(customerId: String, bytes: [UInt8])] = []
         stored.reserveCapacity(customers.count)
-        for start in stride(from: 0, to: customers.count, by: Self.lookupChunk) {
-            let chunk = Array(customers[start..<min(start + Self.lookupChunk, customers.count)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let select = try db.cachedStatement(sql: "SELECT customer_id, profile FROM enrich_profiles WHERE customer_id IN (\(placeholders))")
-            select.setUncheckedArguments(StatementArguments(chunk))
-            let rows = try Row.fetchCursor(select)
-            while let row = try rows.next() {
-                stored.append((row[0], Array(row.dataNoCopy(atIndex: 1) ?? Data())))
-            }
+        try db.forEachRow("SELECT customer_id, profile FROM enrich_profiles WHERE customer_id IN", matching: customers) { row in
+            stored.append((row[0], Array(row.dataNoCopy(atIndex: 1) ?? Data())))
         }
-        let decoded = onEveryCore(stored) { entry in Result { try CustomerProfile(json: entry.bytes) } }
+        // Decoded on every core; encoded likewise in `save`, where the file stays locked meanwhile.
+        let decoded = concurrentMap(stored) { entry in Result { try CustomerProfile(json: entry.bytes) } }
         var profiles: [String: CustomerProfile] = [:]
         profiles.reserveCapacity(stored.count)
         for (entry, result) in zip(stored, decoded) {
@@ -58,7 +51,7 @@ public struct ProfilePersistence: StatePersistence {
             ON CONFLICT (customer_id) DO UPDATE SET erased = excluded.erased, profile = excluded.profile
             """)
         let profiles = Array(latest.values)
-        let encoded = onEveryCore(profiles) { Data($0.jsonBytes()) }
+        let encoded = concurrentMap(profiles) { Data($0.jsonBytes()) }
         for (profile, bytes) in zip(profiles, encoded) {
             try upsert.execute(arguments: [profile.customerId, profile.isErased, bytes])
         }
@@ -70,30 +63,6 @@ public struct ProfilePersistence: StatePersistence {
             return profile.isErased
         }
     }
-
-    /// Ids looked up per statement, within SQLite's limit on parameters.
-    private static let lookupChunk = 500
-}
-
-/// Maps on every core: decoding and encoding a batch's profiles is independent per profile, and
-/// the file stays locked while a commit encodes.
-private func onEveryCore<Input, Output: Sendable>(_ inputs: [Input], _ transform: (Input) -> Output) -> [Output] {
-    let chunks = min(ProcessInfo.processInfo.activeProcessorCount * 4, max(1, inputs.count / 64))
-    let chunk = (inputs.count + chunks - 1) / chunks
-    let results = Mutex([Output?](repeating: nil, count: inputs.count))
-    withoutActuallyEscaping(transform) { transform in
-        nonisolated(unsafe) let transform = transform
-        nonisolated(unsafe) let inputs = inputs
-        DispatchQueue.concurrentPerform(iterations: chunks) { worker in
-            let range = (worker * chunk)..<min(inputs.count, (worker + 1) * chunk)
-            guard !range.isEmpty else { return }
-            let outputs = range.map { transform(inputs[$0]) }
-            results.withLock { all in
-                for (index, output) in zip(range, outputs) { all[index] = output }
-            }
-        }
-    }
-    return results.withLock { $0.map { $0! } }
 }
 
 /// A stored profile that no longer reads back: the file was changed by something else.

@@ -178,12 +178,8 @@ public final class PartitionStore: @unchecked Sendable {
         guard !candidates.isEmpty else { return [] }
         return try read { db in
             var known: Set<String> = []
-            for start in stride(from: 0, to: candidates.count, by: Self.lookupChunk) {
-                let chunk = Array(candidates[start..<min(start + Self.lookupChunk, candidates.count)])
-                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let lookup = try db.cachedStatement(sql: "SELECT input_id FROM liaison_ledger WHERE input_id IN (\(placeholders))")
-                lookup.setUncheckedArguments(StatementArguments(chunk))
-                known.formUnion(try String.fetchAll(lookup))
+            try db.forEachRow("SELECT input_id FROM liaison_ledger WHERE input_id IN", matching: candidates) { row in
+                known.insert(row[0])
             }
             return known
         }
@@ -191,9 +187,6 @@ public final class PartitionStore: @unchecked Sendable {
 
     /// Ledger rows written per statement: one statement per row would cost more than the rows.
     private static let insertChunk = 100
-
-    /// Ids looked up per statement: large enough to amortise the statement, within SQLite's limit.
-    private static let lookupChunk = 500
 
     public func ledgerEntry(for inputID: String) throws(StoreError) -> LedgerEntry? {
         try read { db in

@@ -57,23 +57,9 @@ struct IngestBench: AsyncParsableCommand {
                     position: RecordPosition(topic: "in", partition: 0, offset: Int64(index)), key: nil,
                     value: Array(Self.value(index).utf8))
             }
-            var reading = Duration.zero
-            var processing = Duration.zero
-            var bytes = 0
-            for start in stride(from: 0, to: records.count, by: options.batchMaxRecords) {
-                let batch = records[start..<min(start + options.batchMaxRecords, records.count)]
-                let started = ContinuousClock.now
-                let readings = batch.map { stage.read($0) }
-                let read = ContinuousClock.now
-                for (record, reading) in zip(batch, readings) {
-                    let effect = try stage.process(record, reading: reading, inputID: stage.inputID(of: record, reading: reading), state: NoState())
-                    bytes += effect.outputs.reduce(0) { $0 + $1.value.count }
-                }
-                reading += read - started
-                processing += ContinuousClock.now - read
-            }
-            let perRecord = { (duration: Duration) in String(format: "%.2f", duration.seconds * 1e6 / Double(records.count)) }
-            print("read \(perRecord(reading)) µs/record, process \(perRecord(processing)) µs/record, \(bytes / records.count) bytes out per record")
+            let timing = try StageOnlyTiming(stage, records, state: NoState(), batchSize: options.batchMaxRecords)
+            print("read \(timing.perRecord(timing.reading)) µs/record, process \(timing.perRecord(timing.processing)) µs/record, "
+                + "\(timing.outputBytes / records.count) bytes out per record")
             return
         }
         let harness = try BenchHarness(options: options)
@@ -237,6 +223,43 @@ struct BenchHarness {
     /// Short group timeouts: some Kafka-protocol brokers hold a join for the whole rebalance timeout.
     private var benchGroupProperties: [String: String] {
         ["max.poll.interval.ms": "10000", "session.timeout.ms": "6000"]
+    }
+}
+
+/// A stage's own work, batch by batch as the runtime does it, with no Kafka and no SQLite:
+/// `--stage-only`, to see where the time goes. Each record's changes are applied to the state
+/// the next one sees; `afterBatch` gets the batch and the state after it, untimed.
+struct StageOnlyTiming {
+    var records = 0
+    var reading = Duration.zero
+    var processing = Duration.zero
+    var outputBytes = 0
+
+    init<S: Stage>(
+        _ stage: S, _ inputs: [InputRecord], state: S.State, batchSize: Int,
+        afterBatch: (ArraySlice<InputRecord>, S.State) throws -> Void = { _, _ in }
+    ) throws {
+        records = inputs.count
+        var state = state
+        for start in stride(from: 0, to: inputs.count, by: batchSize) {
+            let batch = inputs[start..<min(start + batchSize, inputs.count)]
+            let started = ContinuousClock.now
+            let readings = batch.map { stage.read($0) }
+            let read = ContinuousClock.now
+            for (record, reading) in zip(batch, readings) {
+                let effect = try stage.process(record, reading: reading, inputID: stage.inputID(of: record, reading: reading), state: state)
+                for change in effect.changes { state.apply(change) }
+                outputBytes += effect.outputs.reduce(0) { $0 + $1.value.count }
+            }
+            reading += read - started
+            processing += ContinuousClock.now - read
+            try afterBatch(batch, state)
+        }
+    }
+
+    /// Microseconds per record, as text.
+    func perRecord(_ duration: Duration) -> String {
+        String(format: "%.2f", duration.seconds * 1e6 / Double(max(1, records)))
     }
 }
 

@@ -41,24 +41,9 @@ struct EnrichBench: AsyncParsableCommand {
                 position: RecordPosition(topic: EventV1.topic, partition: 0, offset: Int64(index)),
                 key: Array("cust-\(index % customers)".utf8), value: Array(Self.value(index, customers: customers).utf8))
         }
-        var state = ProfileState()
-        var reading = Duration.zero
-        var processing = Duration.zero
         var coding = Duration.zero
-        var bytes = 0
         var storedBytes = 0
-        for start in stride(from: 0, to: records.count, by: options.batchMaxRecords) {
-            let batch = records[start..<min(start + options.batchMaxRecords, records.count)]
-            let started = ContinuousClock.now
-            let readings = batch.map { stage.read($0) }
-            let read = ContinuousClock.now
-            for (record, reading) in zip(batch, readings) {
-                let effect = try stage.process(record, reading: reading, inputID: "b-\(record.position.offset)", state: state)
-                for change in effect.changes { state.apply(change) }
-                bytes += effect.outputs.reduce(0) { $0 + $1.value.count }
-            }
-            reading += read - started
-            processing += ContinuousClock.now - read
+        let timing = try StageOnlyTiming(stage, records, state: ProfileState(), batchSize: options.batchMaxRecords) { batch, state in
             // What the store adds per record: writing the changed profile and reading it back.
             let codingStarted = ContinuousClock.now
             for record in batch {
@@ -69,11 +54,10 @@ struct EnrichBench: AsyncParsableCommand {
             }
             coding += ContinuousClock.now - codingStarted
         }
-        let perRecord = { (duration: Duration) in String(format: "%.2f", duration.seconds * 1e6 / Double(records.count)) }
         print(
-            "read \(perRecord(reading)) µs/record, process \(perRecord(processing)) µs/record, "
-                + "profile encode+decode \(perRecord(coding)) µs/record (\(storedBytes / records.count) bytes), "
-                + "\(bytes / records.count) bytes out per record")
+            "read \(timing.perRecord(timing.reading)) µs/record, process \(timing.perRecord(timing.processing)) µs/record, "
+                + "profile encode+decode \(timing.perRecord(coding)) µs/record (\(storedBytes / records.count) bytes), "
+                + "\(timing.outputBytes / records.count) bytes out per record")
     }
 
     /// Record `index` of the mix: half card payments, the rest profile updates, research, feedback
