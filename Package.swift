@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "liaison-counter", targets: ["liaison-counter"]),
         .executable(name: "liaison-ingest", targets: ["liaison-ingest"]),
         .executable(name: "liaison-enrich", targets: ["liaison-enrich"]),
+        .executable(name: "liaison-rules", targets: ["liaison-rules"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -60,7 +61,12 @@ let package = Package(
             name: "liaison-enrich",
             dependencies: ["Enrich", "EnrichStore", "LiaisonRuntime", "LiaisonSchema", argumentParser]
         ),
-        .target(name: "Rules", dependencies: ["LiaisonSchema"]),
+        .target(name: "Rules", dependencies: ["LiaisonStage", "LiaisonSchema", .product(name: "Yams", package: "Yams")]),
+        .target(name: "RulesStore", dependencies: ["Rules", "LiaisonSchema", "LiaisonStage", "LiaisonStore", grdb]),
+        .executableTarget(
+            name: "liaison-rules",
+            dependencies: ["Rules", "RulesStore", "LiaisonRuntime", "LiaisonSchema", argumentParser]
+        ),
         .target(name: "Counter", dependencies: ["LiaisonStage"]),
         .target(name: "CounterStore", dependencies: ["Counter", "LiaisonStore", grdb]),
         .executableTarget(
@@ -70,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "liaison",
             dependencies: [
-                "Counter", "Ingest", "Enrich", "EnrichStore", "LiaisonRuntime", "LiaisonKafka", "LiaisonSchema", "LiaisonStore", grdb,
+                "Counter", "Ingest", "Enrich", "EnrichStore", "Rules", "RulesStore", "LiaisonRuntime", "LiaisonKafka", "LiaisonSchema", "LiaisonStore", grdb,
                 argumentParser, logging,
             ]
         ),
@@ -85,7 +91,13 @@ let package = Package(
         .testTarget(
             name: "EnrichTests", dependencies: ["Enrich", "EnrichStore", "LiaisonSchema", "LiaisonStage", "LiaisonStore", "SchemaChecking", grdb]
         ),
-        .testTarget(name: "RulesTests", dependencies: ["Rules", "LiaisonSchema"]),
+        .testTarget(
+            name: "RulesTests",
+            dependencies: [
+                "Rules", "RulesStore", "LiaisonSchema", "LiaisonStage", "LiaisonStore", "SchemaChecking", grdb,
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
         .testTarget(
             name: "EndToEndTests",

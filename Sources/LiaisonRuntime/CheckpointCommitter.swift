@@ -3,13 +3,19 @@ import GRDB
 import LiaisonKafka
 import LiaisonStore
 
+/// What a checkpoint job commits: a batch of input records, or timers that fired.
+enum CheckpointWork {
+    case records(firstOffset: Int64, nextOffset: Int64)
+    /// The fired items' due times, for the firing-lag metric.
+    case timers(dueAt: [Date])
+}
+
 /// A batch whose outputs are on their way to the brokers, waiting to be checkpointed.
 struct CheckpointJob: @unchecked Sendable {
     var partition: TopicPartition
     var store: PartitionStore
     var delivery: PendingDelivery
-    var firstOffset: Int64
-    var nextOffset: Int64
+    var work: CheckpointWork
     var ledger: [LedgerEntry]
     var saveState: (Database) throws -> Void
     var polledAtNs: [UInt64]
@@ -22,6 +28,14 @@ struct CheckpointJob: @unchecked Sendable {
     var ledgerRetentionMs: Int64?
     /// The batch erased personal data: its old copies are scrubbed from the write-ahead log.
     var scrubAfterCommit: Bool
+}
+
+extension CheckpointJob {
+    /// Where the partition's checkpoint moves; nil for fired timers, which read no records.
+    var nextOffset: Int64? {
+        if case let .records(_, next) = work { return next }
+        return nil
+    }
 }
 
 struct CheckpointOutcome: @unchecked Sendable {

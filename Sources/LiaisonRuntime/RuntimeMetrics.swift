@@ -9,12 +9,19 @@ final class RuntimeMetrics: Sendable {
     let batchDuration: Metrics.Timer
     let checkpointDuration: Metrics.Timer
     let batchRetries: Counter
+    let timersFired: Counter
+    /// From a timer's due time to its outcome being durable.
+    let timerLag: Metrics.Timer
+    let timerFailures: Counter
 
     init(stage: String) {
         self.stage = stage
         batchDuration = Metrics.Timer(label: "liaison_batch_duration_seconds", dimensions: [("stage", stage)], preferredDisplayUnit: .seconds)
         checkpointDuration = Metrics.Timer(label: "liaison_checkpoint_duration_seconds", dimensions: [("stage", stage)], preferredDisplayUnit: .seconds)
         batchRetries = Counter(label: "liaison_batch_retries_total", dimensions: [("stage", stage)])
+        timersFired = Counter(label: "liaison_timers_fired_total", dimensions: [("stage", stage)])
+        timerLag = Metrics.Timer(label: "liaison_timer_lag_seconds", dimensions: [("stage", stage)], preferredDisplayUnit: .seconds)
+        timerFailures = Counter(label: "liaison_timer_failures_total", dimensions: [("stage", stage)])
     }
 
     func partition(_ partition: TopicPartition) -> PartitionMetrics {

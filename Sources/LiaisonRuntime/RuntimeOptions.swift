@@ -55,6 +55,9 @@ public struct RuntimeOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     public var logLevel: String?
 
+    @Option(help: "Most timers fired per second by this process, so a backlog found after downtime is released steadily (default 1000).")
+    public var timerReleaseRate: String?
+
     @Flag(help: "Log record payloads. They hold personal data: use on test data only.")
     public var debugPayloads = false
 
@@ -110,7 +113,8 @@ public struct RuntimeOptions: ParsableArguments {
             adminHost: sources.value("admin-host")?.text ?? "0.0.0.0",
             logFormat: logFormat,
             logLevel: logLevel,
-            debugPayloads: debugPayloads || sources.value("debug-payloads")?.text == "true")
+            debugPayloads: debugPayloads || sources.value("debug-payloads")?.text == "true",
+            timerReleaseRate: try sources.positiveInteger("timer-release-rate", default: 1000))
     }
 
     private var flagValues: [String: String] {
@@ -127,6 +131,7 @@ public struct RuntimeOptions: ParsableArguments {
         values["admin-host"] = adminHost
         values["log-format"] = logFormat
         values["log-level"] = logLevel
+        values["timer-release-rate"] = timerReleaseRate
         return values
     }
 }

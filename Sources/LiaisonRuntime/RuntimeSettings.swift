@@ -31,13 +31,18 @@ public struct RuntimeSettings: Sendable {
     public var logLevel: String
     /// Logs record payloads, which hold personal data: for debugging on test data only.
     public var debugPayloads: Bool
+    /// At most this many timers fire per second in this process, so the backlog found after
+    /// downtime is released steadily rather than as one burst.
+    public var timerReleaseRate: Int
+    /// The wall clock timers are due by; tests inject their own.
+    public var clock: @Sendable () -> Date
 
     public init(
         brokers: String, kafka: [String: String] = [:], stateDirectory: URL, groupID: String, inputTopics: [String],
         copartitionedInputs: Bool = false, deadLetterTopic: String = DeadLetterV1.topic, batchMaxRecords: Int = 2000, batchMaxWait: Duration = .milliseconds(100),
         durability: Durability = .normal, readyMaxLag: Int64 = 1000, ledgerRetention: Duration? = .seconds(7 * 86_400),
         adminPort: Int? = nil, adminHost: String = "127.0.0.1", logFormat: LogFormat = .text, logLevel: String = "info",
-        debugPayloads: Bool = false
+        debugPayloads: Bool = false, timerReleaseRate: Int = 1000, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.brokers = brokers
         self.kafka = kafka
@@ -56,6 +61,8 @@ public struct RuntimeSettings: Sendable {
         self.logFormat = logFormat
         self.logLevel = logLevel
         self.debugPayloads = debugPayloads
+        self.timerReleaseRate = timerReleaseRate
+        self.clock = clock
     }
 
     var ledgerRetentionMs: Int64? {

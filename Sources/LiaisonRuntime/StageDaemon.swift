@@ -12,6 +12,24 @@ public enum StageDaemon {
     public static func run<S: Stage, P: StatePersistence>(
         stage: S, persistence: P, settings: RuntimeSettings
     ) async throws where P.State == S.State {
+        let registry = bootstrap(settings)
+        let logger = Logger(label: "liaison.\(stage.name)")
+        let runtime = try StageRuntime(stage: stage, persistence: persistence, settings: settings, logger: logger)
+        try await serve(runtime, settings: settings, registry: registry, logger: logger)
+    }
+
+    /// Runs a stage with timers: the loop also fires what is due in the files it owns.
+    public static func run<S: TimedStage, P: TimedPersistence>(
+        timedStage stage: S, persistence: P, settings: RuntimeSettings
+    ) async throws where P.State == S.State, P.DueItem == S.DueItem {
+        let registry = bootstrap(settings)
+        let logger = Logger(label: "liaison.\(stage.name)")
+        let runtime = try StageRuntime(timedStage: stage, persistence: persistence, settings: settings, logger: logger)
+        try await serve(runtime, settings: settings, registry: registry, logger: logger)
+    }
+
+    /// Logging and Prometheus metrics, set up before the runtime creates its series.
+    private static func bootstrap(_ settings: RuntimeSettings) -> PrometheusCollectorRegistry {
         bootstrapLogging(settings)
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -20,9 +38,12 @@ public enum StageDaemon {
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
         ]
         MetricsSystem.bootstrap(factory)
+        return registry
+    }
 
-        let logger = Logger(label: "liaison.\(stage.name)")
-        let runtime = try StageRuntime(stage: stage, persistence: persistence, settings: settings, logger: logger)
+    private static func serve<S: Stage, P: StatePersistence>(
+        _ runtime: StageRuntime<S, P>, settings: RuntimeSettings, registry: PrometheusCollectorRegistry, logger: Logger
+    ) async throws where P.State == S.State {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: RuntimeService(runtime: runtime), successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup),

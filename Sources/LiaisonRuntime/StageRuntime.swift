@@ -16,6 +16,8 @@ public struct BatchReport: Sendable {
     public var rejected: Int
     /// Per record, nanoseconds from being polled to its checkpoint being durable.
     public var latenciesNs: [UInt64]
+    /// Per fired timer, nanoseconds from its due time to its outcome being durable.
+    public var timerLagsNs: [UInt64] = []
 }
 
 /// The one processing loop every stage runs in. The polling thread takes a batch per partition,
@@ -47,16 +49,33 @@ where P.State == S.State {
     /// Readiness, lag and liveness as the admin endpoint reports them.
     public let status: RuntimeStatus
     private let batchObserver: (@Sendable (BatchReport) -> Void)?
+    /// How the stage fires its timers; nil for stages without any.
+    private let timers: TimerFiring?
+    /// When to look at each open file's timers next: its earliest due time as last read, or
+    /// "now" after something may have changed them.
+    private var timerCheckAt: [TopicPartition: Date] = [:]
+    /// Timers this process may still fire in the current second (a token bucket).
+    private var timerAllowance: Double
+    private var timerAllowanceAt = ContinuousClock.now
 
-    public init(
+    public convenience init(
         stage: S, persistence: P, settings: RuntimeSettings, logger: Logger,
         batchObserver: (@Sendable (BatchReport) -> Void)? = nil
+    ) throws(KafkaError) {
+        try self.init(stage: stage, persistence: persistence, settings: settings, logger: logger, batchObserver: batchObserver, timers: nil)
+    }
+
+    init(
+        stage: S, persistence: P, settings: RuntimeSettings, logger: Logger,
+        batchObserver: (@Sendable (BatchReport) -> Void)?, timers: TimerFiring?
     ) throws(KafkaError) {
         self.stage = stage
         self.persistence = persistence
         self.settings = settings
         self.logger = logger
         self.batchObserver = batchObserver
+        self.timers = timers
+        timerAllowance = Double(settings.timerReleaseRate)
         if settings.copartitionedInputs, let strategy = settings.kafka["partition.assignment.strategy"], strategy != "range" {
             throw KafkaError(message: """
                 partition.assignment.strategy is \(strategy), but \(stage.name) keeps one state per partition number \
@@ -96,6 +115,7 @@ where P.State == S.State {
                 try pollBatch(consumer)
             }
             dispatchReadyBatches()
+            fireDueTimers()
             refreshLag()
         }
     }
@@ -179,13 +199,17 @@ where P.State == S.State {
             migrations: persistence.registerMigrations)
         try store.claimOwnership()
         stores[key] = store
+        timerCheckAt[key] = .distantPast
         return store
     }
 
     /// Closes the files no assigned partition uses any more.
     private func releaseUnusedStores() {
         let used = Set(partitions.keys.map(fileKey))
-        for key in stores.keys where !used.contains(key) { stores[key] = nil }
+        for key in stores.keys where !used.contains(key) {
+            stores[key] = nil
+            timerCheckAt[key] = nil
+        }
     }
 
     /// Lets partitions go only once their in-flight batch is checkpointed; records already polled
@@ -314,7 +338,7 @@ where P.State == S.State {
             inFlight.insert(fileKey(partition))
             committer.submit(CheckpointJob(
                 partition: partition, store: state.store, delivery: delivery,
-                firstOffset: records[0].position.offset, nextOffset: records[records.count - 1].position.offset + 1,
+                work: .records(firstOffset: records[0].position.offset, nextOffset: records[records.count - 1].position.offset + 1),
                 ledger: ledger, saveState: saveState,
                 polledAtNs: polledAtNs, startedNs: started, records: records.count,
                 duplicates: records.count - fresh.count, rejected: rejected, outputs: outputs.count - rejected,
@@ -336,22 +360,18 @@ where P.State == S.State {
             let job = outcome.job
             let file = fileKey(job.partition)
             inFlight.remove(file)
-            guard let state = partitions[job.partition] else { continue }
+            if case let .timers(dueAt) = job.work {
+                settleTimers(outcome, file: file, dueAt: dueAt)
+                continue
+            }
+            guard let state = partitions[job.partition], case let .records(firstOffset, nextOffset) = job.work else { continue }
+            timerCheckAt[file] = .distantPast
             if let error = outcome.error {
                 if let storeError = error as? StoreError, case .fenced = storeError {
                     let sharing = partitions.keys.filter { fileKey($0) == file }
-                    logger.warning("partition fenced off; giving it up", metadata: [
-                        "partitions": "\(sharing.map(\.description).sorted().joined(separator: ","))", "error": "\(error)",
-                    ])
-                    for partition in sharing {
-                        partitions[partition] = nil
-                        pending[partition] = nil
-                    }
-                    consumer?.pause(sharing)
-                    releaseUnusedStores()
-                    status.setAssigned(Set(partitions.keys))
+                    giveUpFencedFile(file, error: error)
                 } else {
-                    retryLater(job.partition, from: job.firstOffset, error: error)
+                    retryLater(job.partition, from: firstOffset, error: error)
                 }
                 continue
             }
@@ -365,9 +385,9 @@ where P.State == S.State {
                     "partition": "\(job.partition)", "error": "\(pruneError)",
                 ])
             }
-            state.nextOffset = job.nextOffset
+            state.nextOffset = nextOffset
             state.failures = 0
-            consumer?.commitAsync([job.partition: job.nextOffset])
+            consumer?.commitAsync([job.partition: nextOffset])
             state.metrics.recordsIn.increment(by: job.records)
             state.metrics.recordsOut.increment(by: job.outputs)
             state.metrics.recordsFailed.increment(by: job.rejected)
@@ -378,6 +398,83 @@ where P.State == S.State {
                 partition: job.partition, records: job.records, duplicates: job.duplicates, rejected: job.rejected,
                 latenciesNs: job.polledAtNs.map { outcome.finishedNs - $0 }))
         }
+    }
+
+    /// Another process claimed the file: every partition sharing it is given up, paused until
+    /// the group moves it.
+    private func giveUpFencedFile(_ file: TopicPartition, error: any Error) {
+        let sharing = partitions.keys.filter { fileKey($0) == file }
+        logger.warning("partition fenced off; giving it up", metadata: [
+            "partitions": "\(sharing.map(\.description).sorted().joined(separator: ","))", "error": "\(error)",
+        ])
+        for partition in sharing {
+            partitions[partition] = nil
+            pending[partition] = nil
+        }
+        consumer?.pause(sharing)
+        releaseUnusedStores()
+        status.setAssigned(Set(partitions.keys))
+    }
+
+    // MARK: Timers
+
+    /// Fires the due timers of every open file that has no batch in flight or being prepared,
+    /// earliest first, within the release rate. Firing reads only the due rows (an index range),
+    /// so a million pending timers cost nothing until they are due.
+    private func fireDueTimers() {
+        guard let timers else { return }
+        let rate = Double(settings.timerReleaseRate)
+        let elapsed = ContinuousClock.now - timerAllowanceAt
+        timerAllowanceAt = ContinuousClock.now
+        timerAllowance = min(rate, timerAllowance + rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        let now = settings.clock()
+        for (file, store) in stores where !isBusy(file) && timerCheckAt[file].map({ $0 <= now }) ?? false {
+            guard timerAllowance >= 1 else { return }
+            do {
+                let earliest = try timers.earliestDue(store)
+                guard let earliest, earliest <= now else {
+                    timerCheckAt[file] = earliest ?? .distantFuture
+                    continue
+                }
+                let fired = try timers.fire(store, now, min(Int(timerAllowance), settings.batchMaxRecords))
+                timerAllowance -= Double(fired.dueAt.count)
+                let delivery = try producer.send(fired.outputs)
+                inFlight.insert(file)
+                committer.submit(CheckpointJob(
+                    partition: file, store: store, delivery: delivery, work: .timers(dueAt: fired.dueAt), ledger: [],
+                    saveState: fired.saveState, polledAtNs: [], startedNs: DispatchTime.now().uptimeNanoseconds,
+                    records: 0, duplicates: 0, rejected: 0, outputs: fired.outputs.count,
+                    ledgerRetentionMs: nil, scrubAfterCommit: fired.erasesPersonalData))
+            } catch {
+                timerFailed(file, error: error)
+            }
+        }
+    }
+
+    private func settleTimers(_ outcome: CheckpointOutcome, file: TopicPartition, dueAt: [Date]) {
+        guard let error = outcome.error else {
+            let now = settings.clock()
+            metrics.timersFired.increment(by: dueAt.count)
+            for due in dueAt { metrics.timerLag.recordNanoseconds(Int64(max(0, now.timeIntervalSince(due)) * 1e9)) }
+            timerCheckAt[file] = .distantPast
+            batchObserver?(BatchReport(
+                partition: file, records: 0, duplicates: 0, rejected: 0, latenciesNs: [],
+                timerLagsNs: dueAt.map { UInt64(max(0, now.timeIntervalSince($0)) * 1e9) }))
+            return
+        }
+        if let storeError = error as? StoreError, case .fenced = storeError {
+            giveUpFencedFile(file, error: error)
+        } else {
+            timerFailed(file, error: error)
+        }
+    }
+
+    /// Nothing of a failed firing was committed, so the timers are still pending; they are
+    /// tried again after a pause.
+    private func timerFailed(_ file: TopicPartition, error: any Error) {
+        metrics.timerFailures.increment()
+        logger.error("cannot fire timers; retrying in 1 s", metadata: ["file": "\(file)", "error": "\(error)"])
+        timerCheckAt[file] = settings.clock().addingTimeInterval(1)
     }
 
     /// Rewinds a partition to the start of a batch that could not be completed and pauses it
@@ -539,3 +636,15 @@ final class PartitionState {
     }
 }
 
+
+extension StageRuntime where S: TimedStage, P: TimedPersistence, S.DueItem == P.DueItem {
+    /// A runtime that also fires the stage's timers for the partition files it owns.
+    public convenience init(
+        timedStage stage: S, persistence: P, settings: RuntimeSettings, logger: Logger,
+        batchObserver: (@Sendable (BatchReport) -> Void)? = nil
+    ) throws(KafkaError) {
+        try self.init(
+            stage: stage, persistence: persistence, settings: settings, logger: logger, batchObserver: batchObserver,
+            timers: timerFiring(stage, persistence))
+    }
+}

@@ -195,10 +195,10 @@ public final class PartitionStore: @unchecked Sendable {
     }
 
     /// Commits one batch of `topic` (the file's own by default): the stage's state changes, the
-    /// ledger rows and the new checkpoint, all or nothing. Refused with `.fenced` when another
-    /// process claimed the file since.
+    /// ledger rows and the new checkpoint, all or nothing. A nil `nextOffset` leaves the checkpoint
+    /// where it is (fired timers). Refused with `.fenced` when another process claimed the file since.
     public func commit(
-        topic: String? = nil, nextOffset: Int64, ledger: [LedgerEntry], stageWrites: (Database) throws -> Void = { _ in }
+        topic: String? = nil, nextOffset: Int64?, ledger: [LedgerEntry], stageWrites: (Database) throws -> Void = { _ in }
     ) throws(StoreError) {
         let topic = topic ?? location.topic
         let epoch = ownerEpoch
@@ -226,6 +226,7 @@ public final class PartitionStore: @unchecked Sendable {
                 try insert.execute()
             }
             try db.execute(sql: "UPDATE liaison_checkpoint SET updated_at_ms = ?", arguments: [now])
+            guard let nextOffset else { return }
             try db.execute(
                 sql: """
                     INSERT INTO liaison_offsets (topic, next_offset) VALUES (?, ?)

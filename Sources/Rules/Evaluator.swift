@@ -126,7 +126,7 @@ struct Evaluator {
 
     /// Equality across kinds is false, except a string field meeting a timestamp, which is
     /// read as RFC 3339. Timestamps are equal when they are the same instant.
-    private func equal(_ left: ExpressionValue, _ right: ExpressionValue, _ node: Node) throws(EvaluationError) -> Bool {
+    func equal(_ left: ExpressionValue, _ right: ExpressionValue, _ node: Node) throws(EvaluationError) -> Bool {
         switch (left, right) {
         case let (.timestamp(lhs), .timestamp(rhs)): return !(lhs < rhs) && !(rhs < lhs)
         case (.timestamp, .string), (.string, .timestamp):

@@ -3,7 +3,7 @@ enum Function: String, Sendable, CaseIterable {
     case now
     case daysSince = "days_since"
     case hoursUntil = "hours_until"
-    case round, floor, ceil, abs, min, max, contains, len, lower, upper, coalesce, timestamp
+    case round, floor, ceil, abs, min, max, contains, find, len, lower, upper, coalesce, timestamp
     case localHour = "local_hour"
     case duration
 
@@ -20,6 +20,7 @@ enum Function: String, Sendable, CaseIterable {
         case .min: (2, 2, "min(a, b)")
         case .max: (2, 2, "max(a, b)")
         case .contains: (2, 2, "contains(list_or_string, value)")
+        case .find: (3, 3, "find(list, \"field\", value)")
         case .len: (1, 1, "len(list_or_string)")
         case .lower: (1, 1, "lower(string)")
         case .upper: (1, 1, "upper(string)")
@@ -39,6 +40,8 @@ enum Function: String, Sendable, CaseIterable {
         case (.abs, _): return [.decimal, .duration]
         case (.min, _), (.max, _): return ordered
         case (.contains, 0), (.len, _): return [.list, .string]
+        case (.find, 0): return [.list]
+        case (.find, 1): return [.string]
         case (.lower, _), (.upper, _), (.localHour, _): return [.string]
         case (.timestamp, _): return [.string, .timestamp]
         case (.duration, _): return [.string, .duration]

@@ -3,7 +3,8 @@ import LiaisonSchema
 
 extension Evaluator {
     /// Calls a built-in function. A null argument (a missing field) gives null, except in
-    /// `coalesce`, whose purpose is to replace nulls. `min`/`max` return an argument as given.
+    /// `coalesce`, whose purpose is to replace nulls. `min`/`max` return an argument as given;
+    /// `find` returns the first object in the list whose field equals the value (as `==` does).
     func call(_ function: Function, _ argumentNodes: [Node], _ node: Node) throws(EvaluationError) -> ExpressionValue {
         var arguments: [ExpressionValue] = []
         for argument in argumentNodes { arguments.append(try evaluate(argument)) }
@@ -59,6 +60,13 @@ extension Evaluator {
             return (function == .min) == firstIsLarger ? arguments[1] : arguments[0]
         case .contains:
             return .bool(try contains(arguments[0], arguments[1], node))
+        case .find:
+            guard case let .list(elements) = arguments[0] else { throw mismatch(0, "a list") }
+            let field = try string(1)
+            for case let .object(object) in elements {
+                if try equal(object[field].map(ExpressionValue.init(json:)) ?? .null, arguments[2], node) { return .object(object) }
+            }
+            return .null
         case .len:
             switch arguments[0] {
             case let .string(text): return .decimal(Decimal(text.count))

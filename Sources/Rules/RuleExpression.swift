@@ -14,7 +14,7 @@ public struct RuleExpression: Sendable {
     /// Paths the expression reads, sorted, e.g. `["context.surplus", "event.type"]`, for
     /// decision records.
     public let paths: [String]
-    private let root: Node
+    let root: Node
 
     /// Compiles `source`. With `expecting`, the result type must be that type or `any`
     /// (checked at run time); conditions pass `.bool`.

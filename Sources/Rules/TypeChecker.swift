@@ -173,6 +173,7 @@ struct TypeChecker {
         case .daysSince, .hoursUntil, .round, .floor, .ceil, .len, .localHour: return .decimal
         case .lower, .upper: return .string
         case .contains: return .bool
+        case .find: return .any
         case .duration: return .duration
         case .abs: return types[0] == .null ? .null : types[0]
         case .min, .max, .coalesce:

@@ -11,7 +11,7 @@ import Synchronization
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput against a raw librdkafka baseline in the same run (use a release build).",
-        subcommands: [RuntimeBench.self, IngestBench.self, EnrichBench.self])
+        subcommands: [RuntimeBench.self, IngestBench.self, EnrichBench.self, RulesBench.self])
 }
 
 /// `liaison bench runtime`: what the processing loop costs over a bare consume→produce loop.
@@ -115,6 +115,18 @@ struct BenchHarness {
         stageName: String, recordSize: Int, customers: Int = 10_000, stage makeStage: (String) -> S, persistence: P,
         value: (Int) -> String
     ) throws where P.State == S.State {
+        try run(stageName: stageName, recordSize: recordSize, customers: customers, value: value) { output, settings, logger, observer in
+            try StageRuntime(stage: makeStage(output), persistence: persistence, settings: settings, logger: logger, batchObserver: observer)
+        }
+    }
+
+    /// The same with any runtime: `prepare` gets the settings before the runtime starts (to fill
+    /// its state directory), and the measurement also waits for `dueTimers` timers to fire.
+    func run(
+        stageName: String, recordSize: Int, customers: Int, dueTimers: Int = 0, pendingTimers: Int? = nil,
+        prepare: (RuntimeSettings) throws -> Void = { _ in }, value: (Int) -> String,
+        runtime makeRuntime: (String, RuntimeSettings, Logger, @escaping @Sendable (BatchReport) -> Void) throws -> any BenchLoop
+    ) throws {
         let input = "bench.in-\(run)"
         let rawOutput = "bench.raw-\(run)"
         let stageOutput = "bench.stage-\(run)"
@@ -128,10 +140,13 @@ struct BenchHarness {
         let baseline = try rawPassthrough(from: input, to: rawOutput, group: "bench-raw-\(run)")
         progress("runtime with \(stageName)")
         let measured = try measure(
-            makeStage(stageOutput), persistence: persistence, from: input, deadLetters: deadLetters, group: "bench-stage-\(run)")
-        let result = BenchResult(
+            from: input, deadLetters: deadLetters, group: "bench-stage-\(run)", dueTimers: dueTimers, prepare: prepare
+        ) { settings, logger, observer in try makeRuntime(stageOutput, settings, logger, observer) }
+        var result = BenchResult(
             baselinePerSecond: baseline, throughputPerSecond: measured.perSecond,
             p50Ms: measured.percentile(0.50), p99Ms: measured.percentile(0.99), rssMB: peakResidentMegabytes())
+        if dueTimers > 0 { result.timerLagMs = measured.timerLagPercentiles() }
+        result.pendingTimers = pendingTimers
         print(options.json ? result.json : result.text(stageName: stageName, records: records, recordSize: recordSize, partitions: options.partitions))
     }
 
@@ -184,9 +199,10 @@ struct BenchHarness {
         return Double(records) / (ContinuousClock.now - started).seconds
     }
 
-    private func measure<S: Stage, P: StatePersistence>(
-        _ stage: S, persistence: P, from input: String, deadLetters: String, group: String
-    ) throws -> RuntimeMeasurement where P.State == S.State {
+    private func measure(
+        from input: String, deadLetters: String, group: String, dueTimers: Int, prepare: (RuntimeSettings) throws -> Void,
+        runtime makeRuntime: (RuntimeSettings, Logger, @escaping @Sendable (BatchReport) -> Void) throws -> any BenchLoop
+    ) throws -> RuntimeMeasurement {
         let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: stateDirectory) }
         let settings = RuntimeSettings(
@@ -196,10 +212,9 @@ struct BenchHarness {
             batchMaxRecords: options.batchMaxRecords)
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let measurement = RuntimeMeasurement(expected: records)
-        let runtime = try StageRuntime(
-            stage: stage, persistence: persistence, settings: settings,
-            logger: logger, batchObserver: { measurement.record($0) })
+        try prepare(settings)
+        let measurement = RuntimeMeasurement(expected: records, expectedTimers: dueTimers)
+        let runtime = try makeRuntime(settings, logger) { measurement.record($0) }
         let finished = DispatchSemaphore(value: 0)
         let failure = Mutex<(any Error)?>(nil)
         let thread = Thread {
@@ -215,7 +230,9 @@ struct BenchHarness {
         finished.wait()
         if let error = failure.withLock({ $0 }) { throw error }
         guard measurement.isComplete else {
-            throw ValidationError("the runtime checkpointed only \(measurement.processed) of \(records) records within 10 minutes")
+            throw ValidationError(
+                "the runtime checkpointed only \(measurement.processed) of \(records) records and fired \(measurement.timersFired) "
+                    + "of \(dueTimers) timers within 10 minutes")
         }
         return measurement
     }
@@ -273,6 +290,14 @@ struct PassThroughStage: Stage {
     }
 }
 
+/// The runtime as the harness drives it, whatever its stage.
+protocol BenchLoop: Sendable {
+    func run() throws
+    func requestStop()
+}
+
+extension StageRuntime: BenchLoop {}
+
 /// Collects the runtime's batch reports: records checkpointed, when, and each record's latency.
 final class RuntimeMeasurement: Sendable {
     private struct State {
@@ -280,19 +305,24 @@ final class RuntimeMeasurement: Sendable {
         var firstPollNs: UInt64?
         var lastCheckpointNs: UInt64 = 0
         var latenciesNs: [UInt64] = []
+        var timerLagsNs: [UInt64] = []
     }
 
     private let state = Mutex(State())
     let expected: Int
+    let expectedTimers: Int
 
-    init(expected: Int) {
+    init(expected: Int, expectedTimers: Int = 0) {
         self.expected = expected
+        self.expectedTimers = expectedTimers
         state.withLock { $0.latenciesNs.reserveCapacity(expected) }
     }
 
     func record(_ report: BatchReport) {
         let now = DispatchTime.now().uptimeNanoseconds
         state.withLock { state in
+            state.timerLagsNs.append(contentsOf: report.timerLagsNs)
+            guard report.records > 0 else { return }
             state.processed += report.records
             let polledAt = now - (report.latenciesNs.max() ?? 0)
             state.firstPollNs = min(state.firstPollNs ?? polledAt, polledAt)
@@ -302,7 +332,19 @@ final class RuntimeMeasurement: Sendable {
     }
 
     var processed: Int { state.withLock { $0.processed } }
-    var isComplete: Bool { processed >= expected }
+    var timersFired: Int { state.withLock { $0.timerLagsNs.count } }
+    var isComplete: Bool { processed >= expected && timersFired >= expectedTimers }
+
+    /// p50, p99 and the largest lag from a timer's due time to its outcome being durable, in ms.
+    func timerLagPercentiles() -> TimerLag {
+        state.withLock { state in
+            let sorted = state.timerLagsNs.sorted()
+            func at(_ fraction: Double) -> Double {
+                sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]) / 1e6
+            }
+            return TimerLag(p50: at(0.5), p99: at(0.99), max: Double(sorted.last ?? 0) / 1e6, fired: sorted.count)
+        }
+    }
 
     var perSecond: Double {
         state.withLock { state in
@@ -319,18 +361,30 @@ final class RuntimeMeasurement: Sendable {
     }
 }
 
+struct TimerLag {
+    var p50: Double
+    var p99: Double
+    var max: Double
+    var fired: Int
+}
+
 struct BenchResult: Encodable {
     var baselinePerSecond: Double
     var throughputPerSecond: Double
     var p50Ms: Double
     var p99Ms: Double
     var rssMB: Double
+    /// Only for stages with timers.
+    var timerLagMs: TimerLag?
+    var pendingTimers: Int?
 
     var ratio: Double { throughputPerSecond / baselinePerSecond }
 
     enum CodingKeys: String, CodingKey {
         case baselinePerSecond = "baseline_per_s", throughputPerSecond = "throughput_per_s", ratio
         case p50Ms = "p50_ms", p99Ms = "p99_ms", rssMB = "rss_mb"
+        case pendingTimers = "pending_timers", timersFired = "timers_fired", timerLagP50Ms = "timer_lag_p50_ms"
+        case timerLagP99Ms = "timer_lag_p99_ms", timerLagMaxMs = "timer_lag_max_ms"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -341,6 +395,13 @@ struct BenchResult: Encodable {
         try container.encode(rounded(p50Ms, 3), forKey: .p50Ms)
         try container.encode(rounded(p99Ms, 3), forKey: .p99Ms)
         try container.encode(rounded(rssMB, 1), forKey: .rssMB)
+        try container.encodeIfPresent(pendingTimers, forKey: .pendingTimers)
+        if let timerLagMs {
+            try container.encode(timerLagMs.fired, forKey: .timersFired)
+            try container.encode(rounded(timerLagMs.p50, 3), forKey: .timerLagP50Ms)
+            try container.encode(rounded(timerLagMs.p99, 3), forKey: .timerLagP99Ms)
+            try container.encode(rounded(timerLagMs.max, 3), forKey: .timerLagMaxMs)
+        }
     }
 
     private func rounded(_ value: Double, _ places: Int) -> Double {
@@ -362,7 +423,10 @@ struct BenchResult: Encodable {
         ratio:              \(String(format: "%.3f", ratio))
         latency poll→checkpoint: p50 \(String(format: "%.2f", p50Ms)) ms, p99 \(String(format: "%.2f", p99Ms)) ms
         peak RSS:           \(String(format: "%.1f", rssMB)) MB
-        """
+        """ + (timerLagMs.map { lag in
+            "\ntimers:             \(lag.fired) fired among \(pendingTimers ?? 0) pending; lag due→durable p50 "
+                + "\(String(format: "%.1f", lag.p50)) ms, p99 \(String(format: "%.1f", lag.p99)) ms, max \(String(format: "%.1f", lag.max)) ms"
+        } ?? "")
     }
 }
 

@@ -4,6 +4,6 @@ import ArgumentParser
 struct Liaison: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "liaison",
-        abstract: "Operate and develop the Liaison fleet: brokers, topics, the demo and benchmarks.",
-        subcommands: [Demo.self, Dev.self, Topics.self, Bench.self])
+        abstract: "Operate and develop the Liaison fleet: brokers, topics, rule packs, the demo and benchmarks.",
+        subcommands: [Demo.self, Dev.self, Topics.self, RulesCommands.self, Bench.self])
 }

@@ -49,6 +49,36 @@ final class FunctionTests: XCTestCase {
         XCTAssertEqual(evaluate(#""Hello " + coalesce(context.nickname, "there")"#), .string("Hello there"))
     }
 
+    func testFind() {
+        let travel = Fixture.scope(
+            event: Fixture.json(#"{"type": "travel.flight.rescheduled", "data": {"bookingId": "bk-2", "departure": "2026-04-02T09:00:00+09:00"}}"#),
+            context: Fixture.json("""
+                {"upcomingTrips": [{"bookingId": "bk-1", "flight": "LH 400", "departure": "2026-03-29T07:05:00+02:00"},
+                                   {"bookingId": "bk-2", "flight": "NH 210", "departure": "2026-04-02T09:00:00+09:00"}],
+                 "recentResearch": [{"topic": "cd", "at": "2026-03-26T08:00:00Z"},
+                                    {"topic": "mortgage", "at": "2026-03-01T08:00:00Z"},
+                                    {"topic": "mortgage", "at": "2026-03-25T08:00:00Z"}],
+                 "mixed": [1, "bk-2", null, {"bookingId": 2}, {"bookingId": "2"}]}
+                """))
+        XCTAssertEqual(evaluate(#"find(context.upcomingTrips, "bookingId", event.data.bookingId).flight"#, travel), .string("NH 210"))
+        XCTAssertEqual(evaluate(#"find(context.recentResearch, "topic", "mortgage").at"#, travel), .string("2026-03-01T08:00:00Z"))
+        XCTAssertEqual(evaluate(#"days_since(find(context.recentResearch, "topic", "mortgage").at) <= 30"#, travel), .bool(true))
+        XCTAssertEqual(evaluate(#"find(context.upcomingTrips, "flight", "LH 400")["bookingId"]"#, travel), .string("bk-1"))
+        XCTAssertEqual(
+            evaluate(#"find(context.upcomingTrips, "departure", timestamp("2026-03-29T05:05:00Z")).bookingId"#, travel), .string("bk-1"))
+        XCTAssertEqual(evaluate(#"find(context.mixed, "bookingId", "2")"#, travel), .object(JSONObject(["bookingId": .string("2")])))
+        XCTAssertEqual(evaluate(#"find(context.upcomingTrips, "bookingId", "bk-9")"#, travel), .null)
+        XCTAssertEqual(evaluate(#"find(context.upcomingTrips, "bookingId", "bk-9").flight"#, travel), .null)
+        XCTAssertEqual(evaluate(#"find(context.missing, "bookingId", "bk-1").flight"#, travel), .null)
+        XCTAssertEqual(evaluate(#"find(context.upcomingTrips, "bookingId", context.missing)"#, travel), .null)
+        XCTAssertEqual(
+            evaluate(#"coalesce(find(context.recentResearch, "topic", "travel-insurance").at, "never")"#, travel), .string("never"))
+        XCTAssertEqual(evaluationError(#"find(event.data.bookingId, "bookingId", "bk-2")"#, travel)?.message.contains("find() needs a list"), true)
+        XCTAssertEqual(compileError(#"find("bk-2", "bookingId", "bk-2")"#)?.column, 6)
+        XCTAssertEqual(compileError(#"find(context.upcomingTrips, 5, "bk-2")"#)?.column, 29)
+        XCTAssertEqual(compileError(#"find(context.upcomingTrips, "bookingId")"#)?.message.hasSuffix(#"write find(list, "field", value)"#), true)
+    }
+
     func testParsingFunctions() {
         XCTAssertEqual(evaluate(#"timestamp("2026-03-29T07:05:00+02:00")"#), timestamp("2026-03-29T07:05:00+02:00"))
         XCTAssertEqual(evaluate("timestamp(event.data.departure)"), timestamp("2026-03-29T07:05:00+02:00"))
