@@ -114,8 +114,8 @@ where P.State == S.State {
             } else {
                 try pollBatch(consumer)
             }
-            dispatchReadyBatches()
             fireDueTimers()
+            dispatchReadyBatches()
             refreshLag()
         }
     }
@@ -368,7 +368,6 @@ where P.State == S.State {
             timerCheckAt[file] = .distantPast
             if let error = outcome.error {
                 if let storeError = error as? StoreError, case .fenced = storeError {
-                    let sharing = partitions.keys.filter { fileKey($0) == file }
                     giveUpFencedFile(file, error: error)
                 } else {
                     retryLater(job.partition, from: firstOffset, error: error)
@@ -419,7 +418,8 @@ where P.State == S.State {
     // MARK: Timers
 
     /// Fires the due timers of every open file that has no batch in flight or being prepared,
-    /// earliest first, within the release rate. Firing reads only the due rows (an index range),
+    /// earliest first, within the release rate. It runs before new batches are started, so due
+    /// timers go ahead of a backlog of records instead of waiting for it. Firing reads only the due rows (an index range),
     /// so a million pending timers cost nothing until they are due.
     private func fireDueTimers() {
         guard let timers else { return }

@@ -172,7 +172,7 @@ public struct RulesStage: TimedStage {
         let previous = evaluation.timer(key)
         decision.reason = switch previous {
         case nil: "timer \(key.key) due at \(due)"
-        case let previous? where previous.due == due: "timer \(key.key) due at \(due), as already scheduled"
+        case let previous? where previous.due.epochMilliseconds == due.epochMilliseconds: "timer \(key.key) due at \(due), as already scheduled"
         case let previous?: "timer \(key.key) moved from \(previous.due) to \(due)"
         }
         let timer = PendingTimer(
@@ -282,10 +282,7 @@ public struct RulesStage: TimedStage {
     // MARK: Values
 
     private func output(_ action: ActionV1) -> OutputRecord {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let value = (try? encoder.encode(action)).map(Array.init) ?? []
-        return OutputRecord(id: action.id, topic: outputTopic, key: Array(action.customerId.utf8), value: value)
+        OutputRecord(id: action.id, topic: outputTopic, key: Array(action.customerId.utf8), value: action.jsonBytes())
     }
 
     private func payload(_ spec: ActionSpec, _ scope: EvaluationScope, _ rule: Rule, _ field: String) throws(StageFailure) -> JSONObject {

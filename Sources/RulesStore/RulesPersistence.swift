@@ -75,8 +75,7 @@ public struct RulesPersistence: TimedPersistence {
     }
 
     public func save(_ changes: [RulesChange], to db: Database) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
+        let encoder = JSONValueEncoder()
         var newestFiringMs: Int64?
         var newestDecisionMs: Int64?
         for change in changes {
@@ -85,7 +84,7 @@ public struct RulesPersistence: TimedPersistence {
                 try db.cachedStatement(sql: """
                     INSERT INTO rules_timers (customer_id, timer_key, due_at_ms, timer) VALUES (?, ?, ?, ?)
                     ON CONFLICT (customer_id, timer_key) DO UPDATE SET due_at_ms = excluded.due_at_ms, timer = excluded.timer
-                    """).execute(arguments: [timer.customerId, timer.key, timer.due.epochMilliseconds, try encoder.encode(timer)])
+                    """).execute(arguments: [timer.customerId, timer.key, timer.due.epochMilliseconds, Data(try encoder.encodeBytes(timer))])
             case let .remove(key):
                 try db.cachedStatement(sql: "DELETE FROM rules_timers WHERE customer_id = ? AND timer_key = ?")
                     .execute(arguments: [key.customerId, key.key])
@@ -99,7 +98,7 @@ public struct RulesPersistence: TimedPersistence {
                     INSERT INTO rules_decisions (customer_id, at_ms, rule_id, outcome, reason, decision) VALUES (?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [
                         kept.customerId, kept.atMs, kept.decision.ruleId, kept.decision.outcome.rawValue, kept.decision.reason,
-                        try encoder.encode(kept.decision),
+                        Data(kept.decision.jsonBytes()),
                     ])
                 newestDecisionMs = max(newestDecisionMs ?? kept.atMs, kept.atMs)
             case let .erase(customerId):
@@ -125,7 +124,7 @@ public struct RulesPersistence: TimedPersistence {
     /// The decisions kept for a customer, oldest first: what `liaison trace` shows.
     public func decisions(of customerId: String, from db: Database) throws -> [DecisionRecordV1] {
         let rows = try Row.fetchAll(db, sql: "SELECT decision FROM rules_decisions WHERE customer_id = ? ORDER BY seq", arguments: [customerId])
-        return try rows.map { row in try JSONDecoder().decode(DecisionRecordV1.self, from: row["decision"] as Data) }
+        return try rows.map { row in try JSONValueDecoder().decode(DecisionRecordV1.self, from: Array(row["decision"] as Data)) }
     }
 
     /// How many timers are pending in the file.
@@ -159,7 +158,7 @@ public struct RulesPersistence: TimedPersistence {
 
     private func decodeTimer(_ row: Row) throws -> PendingTimer {
         do {
-            return try JSONDecoder().decode(PendingTimer.self, from: row["timer"] as Data)
+            return try JSONValueDecoder().decode(PendingTimer.self, from: Array(row["timer"] as Data))
         } catch {
             let customerId: String = row["customer_id"]
             let key: String = row["timer_key"]

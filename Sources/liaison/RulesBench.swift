@@ -77,10 +77,10 @@ struct RulesBench: AsyncParsableCommand {
             for chunk in (far + soon).chunked(by: 50_000) {
                 try store.commit(nextOffset: nil, ledger: []) { db in
                     let insert = try db.makeStatement(sql: "INSERT INTO rules_timers (customer_id, timer_key, due_at_ms, timer) VALUES (?, ?, ?, ?)")
-                    let encoder = JSONEncoder()
+                    let encoder = JSONValueEncoder()
                     for (index, dueMs) in chunk {
                         let timer = Self.timer(index, dueMs: dueMs, rule: rule)
-                        try insert.execute(arguments: [timer.customerId, timer.key, dueMs, try encoder.encode(timer)])
+                        try insert.execute(arguments: [timer.customerId, timer.key, dueMs, Data(try encoder.encodeBytes(timer))])
                     }
                 }
             }

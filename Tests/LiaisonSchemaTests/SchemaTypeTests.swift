@@ -75,6 +75,21 @@ final class SchemaTypeTests: XCTestCase {
             id: "cd-offer:web|w", kind: .engage, customerId: "c", ruleId: "cd-offer", template: "cd-offer", channelClass: .marketing,
             priority: .normal, createdAt: event.time, payload: JSONObject(["amount": .number(JSONNumber(12000))]), decision: decision)
         XCTAssertEqual(try JSONValueDecoder().decode(ActionV1.self, from: JSONValueEncoder().encodeBytes(action)), action)
+        var full = action
+        full.validUntil = Timestamp("2026-11-06T09:00:00+01:00")
+        full.recipient = RecipientV1()
+        full.recipient?.email = "c@example.com"
+        full.recipient?.extra["nickname"] = .string("C")
+        full.erased = false
+        full.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        full.decision.reason = "first \"offer\""
+        full.decision.extra["experiment"] = .string("b")
+        full.extra["channelHint"] = .string("push")
+        for written in [action, full] {
+            let bytes = written.jsonBytes()
+            XCTAssertEqual(try JSONValueDecoder().decode(ActionV1.self, from: bytes), written)
+            XCTAssertEqual(try JSONParser().parse(bytes), try JSONParser().parse(JSONValueEncoder().encodeBytes(written)))
+        }
         let receipt = DeliveryReceiptV1(id: "r", actionId: action.id, customerId: "c", status: .sent, at: event.time, attempts: 1)
         XCTAssertEqual(try JSONValueDecoder().decode(DeliveryReceiptV1.self, from: JSONValueEncoder().encodeBytes(receipt)), receipt)
         XCTAssertThrowsError(try JSONValueDecoder().decode(DeliveryReceiptV1.self, from: Array(#"{"id":"r","status":"lost"}"#.utf8)))

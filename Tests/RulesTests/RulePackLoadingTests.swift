@@ -37,7 +37,7 @@ final class RulePackLoadingTests: XCTestCase {
         XCTAssertEqual(pack.version, "2026.11.1")
         XCTAssertEqual(pack.rules.map(\.id), [
             "surplus-to-cd", "check-deposit-confirmation", "open-house-advisor-task", "open-house-advisor-push", "checkin-reminder",
-            "checkin-reminder-cancel", "negative-feedback-discount", "negative-feedback-agent-call", "churn-warning-task",
+            "checkin-reminder-cancel", "checkin-reminder-withdrawn", "negative-feedback-discount", "negative-feedback-agent-call", "churn-warning-task",
             "churn-retention-offer", "behaviour-changed", "invoice-paid-crm-update", "case-resolved-notice",
         ])
         XCTAssertTrue(pack.rules.allSatisfy { $0.description?.isEmpty == false })

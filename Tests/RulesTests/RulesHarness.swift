@@ -36,6 +36,10 @@ final class RulesHarness {
     private var nextOffset: Int64 = 0
     /// Every action produced, in order.
     private(set) var actions: [ActionV1] = []
+    /// The raw output records behind `actions`, in the same order, as they would be published.
+    private(set) var outputs: [OutputRecord] = []
+    /// The raw bytes of every enriched record sent, in order (duplicates included).
+    private(set) var sent: [[UInt8]] = []
     /// The ledger reason of each processed event, by event id.
     private(set) var verdicts: [String: (Verdict, String?)] = [:]
 
@@ -75,6 +79,7 @@ final class RulesHarness {
     @discardableResult
     func send(_ enriched: [String: Any], key: String? = nil) throws -> [ActionV1] {
         let bytes = Array(try JSONSerialization.data(withJSONObject: enriched, options: [.sortedKeys]))
+        sent.append(bytes)
         let context = enriched["context"] as? [String: Any]
         let event = enriched["event"] as? [String: Any]
         let record = InputRecord(
@@ -94,6 +99,7 @@ final class RulesHarness {
         verdicts[event?["id"] as? String ?? ""] = (effect.verdict, effect.reason)
         let produced = try effect.outputs.map(Self.action)
         actions += produced
+        outputs += effect.outputs
         return produced
     }
 
@@ -114,6 +120,7 @@ final class RulesHarness {
             let effect = stage.fire(due, state: state, now: now)
             try store.commit(nextOffset: nil, ledger: [], stageWrites: { db in try persistence.save(effect.changes, to: db) })
             produced += try effect.outputs.map(Self.action)
+            outputs += effect.outputs
         }
     }
 
