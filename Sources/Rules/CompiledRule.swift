@@ -20,3 +20,30 @@ struct CompiledRule: Sendable {
         return reads
     }
 }
+
+/// An enriched record with the rules that matched it, evaluated before de-duplication.
+public struct MatchedInput: Sendable {
+    public var input: EnrichedInput
+    var matches: [RuleMatch]
+    /// Decoded only when some matched rule sends or schedules an action.
+    var recipient: RecipientV1?
+}
+
+/// A rule whose condition held for a record, with what the record alone decides about it.
+struct RuleMatch: Sendable {
+    let rule: Rule
+    let reads: JSONObject
+    var cancelKey: String?
+    /// The action's payload; nil for a rule that only cancels.
+    var payload: JSONObject?
+    var timerKey: String?
+    /// nil when the rule schedules but `schedule.at` gave null (a missing field).
+    var due: Timestamp?
+    var validUntil: Timestamp?
+    var escalationPayload: JSONObject?
+
+    init(rule: Rule, reads: JSONObject) {
+        self.rule = rule
+        self.reads = reads
+    }
+}

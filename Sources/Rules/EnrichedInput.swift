@@ -11,7 +11,8 @@ public struct EnrichedInput: Sendable {
     public var time: Timestamp
     public var customerId: String
     public var erased: Bool
-    public var recipient: RecipientV1?
+    /// The context's recipient as JSON, decoded only for the records that produce an action.
+    public var recipientJSON: JSONValue?
     public var traceparent: String?
 
     /// Reads `{"event": …, "context": …}` as enrich writes it; a record that is not one is
@@ -45,12 +46,16 @@ public struct EnrichedInput: Sendable {
         self.customerId = customerId
         erased = context["erased"] == .bool(true) || eventType == EventType.customerErasureRequested.rawValue
         traceparent = event["traceparent"]?.stringValue
-        if let recipient = context["recipient"], case .object = recipient {
-            do {
-                self.recipient = try JSONValueDecoder().decode(RecipientV1.self, from: recipient)
-            } catch {
-                throw Self.invalid("the context's recipient: \(error)")
-            }
+        if let recipient = context["recipient"], case .object = recipient { recipientJSON = recipient }
+    }
+
+    /// How to reach the customer, as enrich knew it; a malformed one rejects the record.
+    public func recipient() throws(StageFailure) -> RecipientV1? {
+        guard let recipientJSON else { return nil }
+        do {
+            return try JSONValueDecoder().decode(RecipientV1.self, from: recipientJSON)
+        } catch {
+            throw Self.invalid("the context's recipient: \(error)")
         }
     }
 

@@ -30,7 +30,7 @@ extension Evaluator {
             default: throw mismatch(position, "a timestamp")
             }
         }
-        let now = TimestampArithmetic.seconds(scope.now)
+        var now: Decimal { TimestampArithmetic.seconds(scope.now) }
         switch function {
         case .now:
             return .timestamp(scope.now)

@@ -27,20 +27,36 @@ public struct RulesStage: TimedStage {
         rulesById = Dictionary(compiled.map { ($0.rule.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public func read(_ record: InputRecord) -> Result<EnrichedInput, StageFailure> {
-        Result { () throws(StageFailure) in try EnrichedInput(record) }
+    /// Reads the record and evaluates everything its rules decide from the record alone
+    /// (conditions, the values they read, payloads, timer keys and times), on any core before
+    /// de-duplication; `process` then only weighs the customer's state.
+    public func read(_ record: InputRecord) -> Result<MatchedInput, StageFailure> {
+        Result { () throws(StageFailure) in
+            let input = try EnrichedInput(record)
+            guard !input.erased, let rules = rulesByType[input.eventType] else {
+                return MatchedInput(input: input, matches: [], recipient: nil)
+            }
+            let scope = EvaluationScope(event: input.event, context: input.context, params: pack.params, now: input.time)
+            var matches: [RuleMatch] = []
+            for rule in rules {
+                if let match = try match(rule, scope) { matches.append(match) }
+            }
+            let recipient = matches.contains { $0.payload != nil } ? try input.recipient() : nil
+            return MatchedInput(input: input, matches: matches, recipient: recipient)
+        }
     }
 
     public func process(
-        _ record: InputRecord, reading: Result<EnrichedInput, StageFailure>, inputID: String, state: RulesState
+        _ record: InputRecord, reading: Result<MatchedInput, StageFailure>, inputID: String, state: RulesState
     ) throws(StageFailure) -> Effect<RulesChange> {
-        let input = try reading.get()
+        let matched = try reading.get()
+        let input = matched.input
         if input.erased { return erase(input, state: state) }
         guard let rules = rulesByType[input.eventType] else {
             return Effect(verdict: .ignored, reason: "no rule listens to \(input.eventType)")
         }
-        var evaluation = Evaluation(input: input, inputID: inputID, position: record.position, state: state)
-        for rule in rules { try evaluate(rule, &evaluation) }
+        var evaluation = Evaluation(input: matched, inputID: inputID, position: record.position, state: state)
+        for match in matched.matches { apply(match, &evaluation) }
         guard !evaluation.notes.isEmpty else {
             return Effect(verdict: .ignored, reason: "no rule matched: \(rules.map(\.rule.id).joined(separator: ", "))")
         }
@@ -58,10 +74,39 @@ public struct RulesStage: TimedStage {
             changes: [.erase(customerId: input.customerId)])
     }
 
+    /// Evaluates one rule against the record: nil when its condition does not hold.
+    private func match(_ compiled: CompiledRule, _ scope: EvaluationScope) throws(StageFailure) -> RuleMatch? {
+        let rule = compiled.rule
+        if let condition = rule.condition {
+            let matched: Bool
+            do {
+                matched = try condition.evaluateCondition(scope)
+            } catch {
+                throw failure(rule, "when", error)
+            }
+            guard matched else { return nil }
+        }
+        var match = RuleMatch(rule: rule, reads: compiled.reads(in: scope))
+        if let cancelKey = rule.cancelKey { match.cancelKey = try text(cancelKey, scope, rule, "cancel") }
+        guard let action = rule.action else { return match }
+        match.payload = try payload(action, scope, rule, "action.payload")
+        if let schedule = rule.schedule {
+            match.timerKey = try text(schedule.key, scope, rule, "schedule.key")
+            match.due = try timestamp(schedule.at, scope, rule, "schedule.at")
+            match.validUntil = try schedule.validUntil.flatMap { expression throws(StageFailure) in
+                try timestamp(expression, scope, rule, "schedule.valid-until")
+            }
+            match.escalationPayload = try schedule.escalation.map { escalation throws(StageFailure) in
+                try payload(escalation, scope, rule, "schedule.escalation.payload")
+            }
+        }
+        return match
+    }
+
     /// What evaluating one record's rules has produced so far; later rules see earlier ones'
     /// timers and firings, so two rules of one event respect one cap.
     private struct Evaluation {
-        let input: EnrichedInput
+        let input: MatchedInput
         let inputID: String
         let position: RecordPosition
         let state: RulesState
@@ -71,33 +116,26 @@ public struct RulesStage: TimedStage {
         var timers: [TimerKey: PendingTimer?] = [:]
         var firings: [Firing] = []
 
+        var customerId: String { input.input.customerId }
+
         func timer(_ key: TimerKey) -> PendingTimer? {
             if let local = timers[key] { return local }
             return state.timers[key]
         }
 
-        var customerFirings: [Firing] { (state.firings[input.customerId] ?? []) + firings }
+        var customerFirings: [Firing] { (state.firings[customerId] ?? []) + firings }
     }
 
-    private func evaluate(_ compiled: CompiledRule, _ evaluation: inout Evaluation) throws(StageFailure) {
-        let rule = compiled.rule
-        let input = evaluation.input
-        let scope = EvaluationScope(event: input.event, context: input.context, params: pack.params, now: input.time)
-        if let condition = rule.condition {
-            let matched: Bool
-            do {
-                matched = try condition.evaluateCondition(scope)
-            } catch {
-                throw failure(rule, "when", error)
-            }
-            guard matched else { return }
-        }
+    private func apply(_ match: RuleMatch, _ evaluation: inout Evaluation) {
+        let rule = match.rule
+        let input = evaluation.input.input
         var decision = DecisionRecordV1(
-            ruleId: rule.id, packVersion: pack.version, inputIds: input.eventId == evaluation.inputID ? [input.eventId] : [evaluation.inputID, input.eventId],
+            ruleId: rule.id, packVersion: pack.version,
+            inputIds: input.eventId == evaluation.inputID ? [input.eventId] : [evaluation.inputID, input.eventId],
             inputPositions: [.init(topic: evaluation.position.topic, partition: evaluation.position.partition, offset: evaluation.position.offset)],
-            reads: compiled.reads(in: scope), outcome: .fired)
-        if let cancelKey = rule.cancelKey {
-            let key = TimerKey(customerId: input.customerId, key: try text(cancelKey, scope, rule, "cancel"))
+            reads: match.reads, outcome: .fired)
+        if let cancelKey = match.cancelKey {
+            let key = TimerKey(customerId: input.customerId, key: cancelKey)
             decision.outcome = .cancelled
             if let pending = evaluation.timer(key) {
                 decision.reason = "timer \(key.key) due at \(pending.due) cancelled by \(input.eventType) \(input.eventId)"
@@ -108,18 +146,20 @@ public struct RulesStage: TimedStage {
             }
             keep(decision, &evaluation)
         }
-        guard let action = rule.action else { return }
-        if let schedule = rule.schedule {
-            try scheduleTimer(rule, action, schedule, scope, decision, &evaluation)
+        guard let action = rule.action, let payload = match.payload else { return }
+        decision.outcome = .fired
+        decision.reason = nil
+        if rule.schedule != nil {
+            scheduleTimer(match, action, payload, decision, &evaluation)
         } else {
-            try sendNow(rule, action, scope, decision, &evaluation)
+            sendNow(rule, action, payload, decision, &evaluation)
         }
     }
 
     private func sendNow(
-        _ rule: Rule, _ spec: ActionSpec, _ scope: EvaluationScope, _ matched: DecisionRecordV1, _ evaluation: inout Evaluation
-    ) throws(StageFailure) {
-        let input = evaluation.input
+        _ rule: Rule, _ spec: ActionSpec, _ payload: JSONObject, _ matched: DecisionRecordV1, _ evaluation: inout Evaluation
+    ) {
+        let input = evaluation.input.input
         var decision = matched
         let validUntil = rule.expirySeconds.map { Timestamp(epochMilliseconds: input.time.epochMilliseconds + $0 * 1000) }
         let now = clock()
@@ -139,9 +179,9 @@ public struct RulesStage: TimedStage {
         var action = ActionV1(
             id: "\(rule.id)@\(evaluation.inputID)", kind: .engage, customerId: input.customerId, ruleId: rule.id,
             template: spec.template, channelClass: spec.channelClass, priority: spec.priority, createdAt: input.time,
-            payload: try payload(spec, scope, rule, "action.payload"), decision: decision)
+            payload: payload, decision: decision)
         action.validUntil = validUntil
-        action.recipient = input.recipient
+        action.recipient = evaluation.input.recipient
         action.traceparent = input.traceparent
         let firing = Firing(customerId: input.customerId, ruleId: rule.id, channelClass: spec.channelClass, atMs: atMs)
         evaluation.firings.append(firing)
@@ -151,23 +191,16 @@ public struct RulesStage: TimedStage {
     }
 
     private func scheduleTimer(
-        _ rule: Rule, _ spec: ActionSpec, _ schedule: ScheduleSpec, _ scope: EvaluationScope, _ matched: DecisionRecordV1,
-        _ evaluation: inout Evaluation
-    ) throws(StageFailure) {
-        let input = evaluation.input
+        _ match: RuleMatch, _ spec: ActionSpec, _ payload: JSONObject, _ matched: DecisionRecordV1, _ evaluation: inout Evaluation
+    ) {
+        let input = evaluation.input.input
         var decision = matched
-        let key = TimerKey(customerId: input.customerId, key: try text(schedule.key, scope, rule, "schedule.key"))
-        guard let due = try timestamp(schedule.at, scope, rule, "schedule.at") else {
+        guard let timerKey = match.timerKey, let due = match.due else {
             decision.outcome = .suppressed
             decision.reason = "schedule.at gave null (a field it reads is missing), so there is nothing to schedule"
             return keep(decision, &evaluation)
         }
-        let validUntil = try schedule.validUntil.flatMap { expression throws(StageFailure) in
-            try timestamp(expression, scope, rule, "schedule.valid-until")
-        }
-        let escalationPayload = try schedule.escalation.map { escalation throws(StageFailure) in
-            try payload(escalation, scope, rule, "schedule.escalation.payload")
-        }
+        let key = TimerKey(customerId: input.customerId, key: timerKey)
         decision.outcome = .scheduled
         let previous = evaluation.timer(key)
         decision.reason = switch previous {
@@ -176,10 +209,10 @@ public struct RulesStage: TimedStage {
         case let previous?: "timer \(key.key) moved from \(previous.due) to \(due)"
         }
         let timer = PendingTimer(
-            customerId: input.customerId, key: key.key, ruleId: rule.id, due: due, validUntil: validUntil,
-            template: spec.template, channelClass: spec.channelClass, priority: spec.priority,
-            payload: try payload(spec, scope, rule, "action.payload"), escalationPayload: escalationPayload,
-            recipient: input.recipient, traceparent: input.traceparent, scheduledBy: decision)
+            customerId: input.customerId, key: key.key, ruleId: match.rule.id, due: due, validUntil: match.validUntil,
+            template: spec.template, channelClass: spec.channelClass, priority: spec.priority, payload: payload,
+            escalationPayload: match.escalationPayload, recipient: evaluation.input.recipient, traceparent: input.traceparent,
+            scheduledBy: decision)
         evaluation.timers[key] = .some(timer)
         evaluation.changes.append(.schedule(timer))
         keep(decision, &evaluation)
@@ -187,7 +220,7 @@ public struct RulesStage: TimedStage {
 
     private func keep(_ decision: DecisionRecordV1, _ evaluation: inout Evaluation) {
         evaluation.changes.append(.keep(KeptDecision(
-            customerId: evaluation.input.customerId, atMs: evaluation.input.time.epochMilliseconds, decision: decision)))
+            customerId: evaluation.customerId, atMs: evaluation.input.input.time.epochMilliseconds, decision: decision)))
         let reason = decision.reason.map { " (\($0))" } ?? ""
         evaluation.notes.append("\(decision.ruleId): \(decision.outcome.rawValue)\(reason)")
     }

@@ -97,9 +97,12 @@ func exactInteger(_ value: Decimal) -> Int64? {
 enum TimestampArithmetic {
     private static let nanosPerSecond = Decimal(1_000_000_000)
 
-    /// The instant as exact seconds since 1970.
+    /// The instant as exact seconds since 1970. The fraction is scaled by its exponent, not
+    /// divided: `Decimal` division is slow, and this runs for every timestamp a rule compares.
     static func seconds(_ timestamp: Timestamp) -> Decimal {
-        Decimal(timestamp.epochSeconds) + Decimal(Int(timestamp.nanoseconds)) / nanosPerSecond
+        let whole = Decimal(timestamp.epochSeconds)
+        guard timestamp.nanoseconds != 0 else { return whole }
+        return whole + Decimal(sign: .plus, exponent: -9, significand: Decimal(Int(timestamp.nanoseconds)))
     }
 
     /// `timestamp` moved by `seconds`, written in the timestamp's own offset; nil when the

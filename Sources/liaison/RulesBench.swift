@@ -30,6 +30,9 @@ struct RulesBench: AsyncParsableCommand {
     @Option(help: "Timers that come due while the run goes on, spread over its first 20 seconds.")
     var dueTimers = 2_000
 
+    @Flag(help: "Time only the stage's own work (read and process, state in memory, no Kafka, no SQLite) and print microseconds per record.")
+    var stageOnly = false
+
     func run() async throws {
         let pack: RulePack
         do {
@@ -43,6 +46,17 @@ struct RulesBench: AsyncParsableCommand {
         let persistence = RulesPersistence(firingHorizonSeconds: pack.firingHorizonSeconds)
         let customers = self.customers
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        if stageOnly {
+            let records = (0..<options.records).map { index in
+                InputRecord(
+                    position: RecordPosition(topic: EnrichedEventV1.topic, partition: 0, offset: Int64(index)),
+                    key: Array("cust-\(index % customers)".utf8), value: Array(Self.value(index, customers: customers, nowMs: nowMs).utf8))
+            }
+            let timing = try StageOnlyTiming(RulesStage(pack: pack), records, state: RulesState(), batchSize: options.batchMaxRecords)
+            print("read \(timing.perRecord(timing.reading)) µs/record, process \(timing.perRecord(timing.processing)) µs/record, "
+                + "\(timing.outputBytes / records.count) bytes out per record")
+            return
+        }
         let harness = try BenchHarness(options: options)
         try harness.run(
             stageName: "the rules stage (pack \(pack.name) \(pack.version))", recordSize: 1_000, customers: customers,
@@ -60,33 +74,43 @@ struct RulesBench: AsyncParsableCommand {
     /// partitions: most due a month or more from now, `dueTimers` due 3 to 23 seconds from now.
     private func fillStores(_ settings: RuntimeSettings, persistence: RulesPersistence, rule: Rule) throws {
         let started = ContinuousClock.now
-        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         let partitions = Int(options.partitions)
-        for partition in 0..<partitions {
+        let stores = try (0..<partitions).map { partition in
             let store = try PartitionStore(
                 location: PartitionStoreLocation(
                     stateDirectory: settings.stateDirectory, stage: "rules", topic: settings.inputTopics[0], partition: Int32(partition)),
                 migrations: persistence.registerMigrations)
             try store.claimOwnership()
-            let far = stride(from: partition, to: pendingTimers, by: partitions).map { index in
-                (index, nowMs + 30 * 86_400_000 + Int64(index) * 1_000)
-            }
+            return store
+        }
+        let farMs = Int64(Date().timeIntervalSince1970 * 1000) + 30 * 86_400_000
+        for (partition, store) in stores.enumerated() {
+            let far = stride(from: partition, to: pendingTimers, by: partitions).map { ($0, farMs + Int64($0) * 1_000) }
+            try insertTimers(far, into: store, rule: rule)
+        }
+        // Due from 3 s after the files are full: the runtime starts right after.
+        let soonMs = Int64(Date().timeIntervalSince1970 * 1000) + 3_000
+        for (partition, store) in stores.enumerated() {
             let soon = stride(from: partition, to: dueTimers, by: partitions).map { index in
-                (pendingTimers + index, nowMs + 3_000 + Int64(index) * 20_000 / Int64(max(1, dueTimers)))
+                (pendingTimers + index, soonMs + Int64(index) * 20_000 / Int64(max(1, dueTimers)))
             }
-            for chunk in (far + soon).chunked(by: 50_000) {
-                try store.commit(nextOffset: nil, ledger: []) { db in
-                    let insert = try db.makeStatement(sql: "INSERT INTO rules_timers (customer_id, timer_key, due_at_ms, timer) VALUES (?, ?, ?, ?)")
-                    let encoder = JSONValueEncoder()
-                    for (index, dueMs) in chunk {
-                        let timer = Self.timer(index, dueMs: dueMs, rule: rule)
-                        try insert.execute(arguments: [timer.customerId, timer.key, dueMs, Data(try encoder.encodeBytes(timer))])
-                    }
-                }
-            }
+            try insertTimers(soon, into: store, rule: rule)
         }
         FileHandle.standardError.write(Data(
             "bench: \(pendingTimers + dueTimers) timers written in \(String(format: "%.1f", (ContinuousClock.now - started).seconds)) s\n".utf8))
+    }
+
+    private func insertTimers(_ timers: [(index: Int, dueMs: Int64)], into store: PartitionStore, rule: Rule) throws {
+        for chunk in timers.chunked(by: 50_000) {
+            try store.commit(nextOffset: nil, ledger: []) { db in
+                let insert = try db.makeStatement(sql: "INSERT INTO rules_timers (customer_id, timer_key, due_at_ms, timer) VALUES (?, ?, ?, ?)")
+                let encoder = JSONValueEncoder()
+                for (index, dueMs) in chunk {
+                    let timer = Self.timer(index, dueMs: dueMs, rule: rule)
+                    try insert.execute(arguments: [timer.customerId, timer.key, dueMs, Data(try encoder.encodeBytes(timer))])
+                }
+            }
+        }
     }
 
     private static func timer(_ index: Int, dueMs: Int64, rule: Rule) -> PendingTimer {

@@ -53,7 +53,7 @@ final class RulesCheckCommandTests: XCTestCase {
         let path = try badPack()
         let (status, output) = try run("liaison", ["rules", "check", path])
         XCTAssertEqual(status, 1, output)
-        XCTAssertTrue(output.contains("\(path):6:36: rules[0] (offer).when: unknown parameter 'missing'"), output)
+        XCTAssertTrue(output.contains("\(path):6:29: rules[0] (offer).when: unknown parameter 'missing'"), output)
         XCTAssertTrue(output.contains("\(path):9:22: rules[0] (offer).action.channel-class:"), output)
         XCTAssertTrue(output.contains("2 errors in \(path)"), output)
     }
