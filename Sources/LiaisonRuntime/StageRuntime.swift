@@ -54,9 +54,7 @@ where P.State == S.State {
     /// When to look at each open file's timers next: its earliest due time as last read, or
     /// "now" after something may have changed them.
     private var timerCheckAt: [TopicPartition: Date] = [:]
-    /// Timers this process may still fire in the current second (a token bucket).
-    private var timerAllowance: Double
-    private var timerAllowanceAt = ContinuousClock.now
+    private var timerAllowance: ReleaseAllowance
 
     public convenience init(
         stage: S, persistence: P, settings: RuntimeSettings, logger: Logger,
@@ -75,7 +73,7 @@ where P.State == S.State {
         self.logger = logger
         self.batchObserver = batchObserver
         self.timers = timers
-        timerAllowance = Double(settings.timerReleaseRate)
+        timerAllowance = ReleaseAllowance(perSecond: settings.timerReleaseRate)
         if settings.copartitionedInputs, let strategy = settings.kafka["partition.assignment.strategy"], strategy != "range" {
             throw KafkaError(message: """
                 partition.assignment.strategy is \(strategy), but \(stage.name) keeps one state per partition number \
@@ -419,25 +417,23 @@ where P.State == S.State {
 
     /// Fires the due timers of every open file that has no batch in flight or being prepared,
     /// earliest first, within the release rate. It runs before new batches are started, so due
-    /// timers go ahead of a backlog of records instead of waiting for it. Firing reads only the due rows (an index range),
-    /// so a million pending timers cost nothing until they are due.
+    /// timers go ahead of a backlog of records instead of waiting for it. Firing reads only the
+    /// due rows (an index range), so a million pending timers cost nothing until they are due.
     private func fireDueTimers() {
         guard let timers else { return }
-        let rate = Double(settings.timerReleaseRate)
-        let elapsed = ContinuousClock.now - timerAllowanceAt
-        timerAllowanceAt = ContinuousClock.now
-        timerAllowance = min(rate, timerAllowance + rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        var available = timerAllowance.available()
         let now = settings.clock()
         for (file, store) in stores where !isBusy(file) && timerCheckAt[file].map({ $0 <= now }) ?? false {
-            guard timerAllowance >= 1 else { return }
+            guard available > 0 else { return }
             do {
                 let earliest = try timers.earliestDue(store)
                 guard let earliest, earliest <= now else {
                     timerCheckAt[file] = earliest ?? .distantFuture
                     continue
                 }
-                let fired = try timers.fire(store, now, min(Int(timerAllowance), settings.batchMaxRecords))
-                timerAllowance -= Double(fired.dueAt.count)
+                let fired = try timers.fire(store, now, min(available, settings.batchMaxRecords))
+                timerAllowance.spend(fired.dueAt.count)
+                available -= fired.dueAt.count
                 let delivery = try producer.send(fired.outputs)
                 inFlight.insert(file)
                 committer.submit(CheckpointJob(
