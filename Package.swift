@@ -103,7 +103,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "LiaisonKafka", "LiaisonStage", "LiaisonSchema", "LiaisonRuntime", "Counter", "CounterStore", "Ingest", "Enrich",
-                grdb, logging,
+                "SchemaChecking", grdb, logging,
             ]
         ),
     ]

@@ -31,7 +31,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     public init(_ date: Date) {
-        self.init(epochMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+        self.init(epochMilliseconds: date.epochMilliseconds)
     }
 
     public var epochMilliseconds: Int64 { epochSeconds * 1000 + Int64(nanoseconds / 1_000_000) }
@@ -172,4 +172,9 @@ extension Int64 {
         let quotient = self / divisor
         return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
+}
+
+extension Date {
+    /// Milliseconds since the epoch, rounded down: the unit every stored time in Liaison uses.
+    public var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
 }

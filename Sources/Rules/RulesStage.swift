@@ -12,7 +12,7 @@ public struct RulesStage: TimedStage {
     /// The wall clock, for expiry; injected so tests run in simulated time.
     private let clock: @Sendable () -> Date
     private let rulesByType: [String: [CompiledRule]]
-    private let rulesById: [String: CompiledRule]
+    private let rulesById: [String: Rule]
 
     public init(pack: RulePack, outputTopic: String = ActionV1.topic, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.pack = pack
@@ -24,7 +24,7 @@ public struct RulesStage: TimedStage {
             for type in rule.rule.eventTypes { byType[type, default: []].append(rule) }
         }
         rulesByType = byType
-        rulesById = Dictionary(compiled.map { ($0.rule.id, $0) }, uniquingKeysWith: { first, _ in first })
+        rulesById = Dictionary(pack.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Reads the record and evaluates everything its rules decide from the record alone
@@ -230,13 +230,13 @@ public struct RulesStage: TimedStage {
     public func fire(_ due: [PendingTimer], state: RulesState, now: Date) -> FiredEffect<RulesChange> {
         var effect = FiredEffect<RulesChange>()
         var firings = state.firings
-        let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        let nowMs = now.epochMilliseconds
         for timer in due {
             effect.changes.append(.remove(timer.timerKey))
             var decision = timer.scheduledBy
             let baseID = "\(timer.ruleId)@\(timer.customerId)/\(timer.key)@\(timer.due.text)"
             let late = "\(durationText(max(0, nowMs - timer.due.epochMilliseconds) / 1000)) after its due time \(timer.due)"
-            guard let rule = rulesById[timer.ruleId]?.rule, let schedule = rule.schedule else {
+            guard let rule = rulesById[timer.ruleId], let schedule = rule.schedule else {
                 decision.outcome = .suppressed
                 decision.reason = "rule \(timer.ruleId) is not a timed rule of pack \(pack.name) \(pack.version) any more"
                 effect.changes.append(keep(decision, timer, nowMs))

@@ -64,7 +64,7 @@ public struct RulesPersistence: TimedPersistence {
     }
 
     public func loadDue(at now: Date, limit: Int, from db: Database) throws -> (due: [PendingTimer], state: RulesState) {
-        let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        let nowMs = now.epochMilliseconds
         var due: [PendingTimer] = []
         let rows = try Row.fetchCursor(
             db, sql: "SELECT customer_id, timer_key, timer FROM rules_timers WHERE due_at_ms <= ? ORDER BY due_at_ms LIMIT ?",

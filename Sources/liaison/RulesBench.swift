@@ -45,7 +45,7 @@ struct RulesBench: AsyncParsableCommand {
         }
         let persistence = RulesPersistence(firingHorizonSeconds: pack.firingHorizonSeconds)
         let customers = self.customers
-        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let nowMs = Date().epochMilliseconds
         if stageOnly {
             let records = (0..<options.records).map { index in
                 InputRecord(
@@ -83,13 +83,13 @@ struct RulesBench: AsyncParsableCommand {
             try store.claimOwnership()
             return store
         }
-        let farMs = Int64(Date().timeIntervalSince1970 * 1000) + 30 * 86_400_000
+        let farMs = Date().epochMilliseconds + 30 * 86_400_000
         for (partition, store) in stores.enumerated() {
             let far = stride(from: partition, to: pendingTimers, by: partitions).map { ($0, farMs + Int64($0) * 1_000) }
             try insertTimers(far, into: store, rule: rule)
         }
         // Due from 3 s after the files are full: the runtime starts right after.
-        let soonMs = Int64(Date().timeIntervalSince1970 * 1000) + 3_000
+        let soonMs = Date().epochMilliseconds + 3_000
         for (partition, store) in stores.enumerated() {
             let soon = stride(from: partition, to: dueTimers, by: partitions).map { index in
                 (pendingTimers + index, soonMs + Int64(index) * 20_000 / Int64(max(1, dueTimers)))

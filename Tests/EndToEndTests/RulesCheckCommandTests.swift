@@ -1,4 +1,5 @@
 import Foundation
+import SchemaChecking
 import XCTest
 
 /// `liaison rules check` and `liaison-rules` refusing a bad pack, as an operator runs them.
@@ -22,8 +23,7 @@ final class RulesCheckCommandTests: XCTestCase {
     }
 
     private var defaultPack: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("schemas/rules/default.yaml").path
+        SchemaChecker.repositoryRoot.appendingPathComponent("schemas/rules/default.yaml").path
     }
 
     private func badPack() throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import SchemaChecking
 import LiaisonKafka
 import LiaisonSchema
 import LiaisonStage
@@ -30,8 +31,7 @@ final class RulesFleetTests: XCTestCase {
     }
 
     private static var defaultPack: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("schemas/rules/default.yaml").path
+        SchemaChecker.repositoryRoot.appendingPathComponent("schemas/rules/default.yaml").path
     }
 
     private func booking(customer: String, booking: String, departure: Date) -> OutputRecord {

@@ -1,14 +1,13 @@
 import Foundation
 import LiaisonSchema
+import SchemaChecking
 import XCTest
 
 import Rules
 
 final class RulePackLoadingTests: XCTestCase {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     static func defaultPackText() throws -> String {
-        try String(contentsOf: repositoryRoot.appendingPathComponent("schemas/rules/default.yaml"), encoding: .utf8)
+        try String(contentsOf: SchemaChecker.repositoryRoot.appendingPathComponent("schemas/rules/default.yaml"), encoding: .utf8)
     }
 
     /// Small mistakes in the default pack, each of which both the loader and the JSON Schema refuse.

@@ -13,13 +13,13 @@ final class SimulatedClock: Sendable {
     private let current: Mutex<Date>
 
     init(_ start: String) {
-        current = Mutex(Date(timeIntervalSince1970: Double(Timestamp(start)!.epochMilliseconds) / 1000))
+        current = Mutex(Timestamp(start)!.date)
     }
 
     var now: Date { current.withLock { $0 } }
 
     func set(_ text: String) {
-        current.withLock { $0 = Date(timeIntervalSince1970: Double(Timestamp(text)!.epochMilliseconds) / 1000) }
+        current.withLock { $0 = Timestamp(text)!.date }
     }
 }
 
@@ -58,9 +58,7 @@ final class RulesHarness {
     }
 
     static func defaultPack() throws -> RulePack {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("schemas/rules/default.yaml")
-        return try RulePack(yaml: try String(contentsOf: url, encoding: .utf8), origin: "default.yaml")
+        try RulePack(yaml: try RulePackLoadingTests.defaultPackText(), origin: "default.yaml")
     }
 
     deinit {
