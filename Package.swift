@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "liaison-ingest", targets: ["liaison-ingest"]),
         .executable(name: "liaison-enrich", targets: ["liaison-enrich"]),
         .executable(name: "liaison-rules", targets: ["liaison-rules"]),
+        .executable(name: "liaison-notifier", targets: ["liaison-notifier"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -24,6 +25,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -67,6 +73,42 @@ let package = Package(
             name: "liaison-rules",
             dependencies: ["Rules", "RulesStore", "LiaisonRuntime", "LiaisonSchema", argumentParser]
         ),
+        .target(
+            name: "Notifier",
+            dependencies: [
+                "LiaisonStage", "LiaisonSchema", .product(name: "Mustache", package: "swift-mustache"), .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "NotifierChannels",
+            dependencies: [
+                "Notifier", "LiaisonSchema", logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(name: "NotifierStore", dependencies: ["Notifier", "LiaisonSchema", "LiaisonStage", "LiaisonStore", grdb]),
+        .target(
+            name: "NotifierRuntime",
+            dependencies: [
+                "Notifier", "NotifierStore", "NotifierChannels", "LiaisonRuntime", "LiaisonKafka", "LiaisonSchema", "LiaisonStage",
+                "LiaisonStore", grdb, logging, .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "LiaisonSinks",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"), logging]
+        ),
+        .executableTarget(
+            name: "liaison-notifier",
+            dependencies: ["Notifier", "NotifierRuntime", "LiaisonRuntime", "LiaisonSchema", argumentParser]
+        ),
         .target(name: "Counter", dependencies: ["LiaisonStage"]),
         .target(name: "CounterStore", dependencies: ["Counter", "LiaisonStore", grdb]),
         .executableTarget(
@@ -76,8 +118,9 @@ let package = Package(
         .executableTarget(
             name: "liaison",
             dependencies: [
-                "Counter", "Ingest", "Enrich", "EnrichStore", "Rules", "RulesStore", "LiaisonRuntime", "LiaisonKafka", "LiaisonSchema", "LiaisonStore", grdb,
-                argumentParser, logging,
+                "Counter", "Ingest", "Enrich", "EnrichStore", "Rules", "RulesStore", "Notifier", "NotifierRuntime", "NotifierStore", "LiaisonSinks",
+                "LiaisonRuntime", "LiaisonKafka", "LiaisonSchema", "LiaisonStore", grdb, argumentParser, logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "LiaisonStoreTests", dependencies: ["LiaisonStore", grdb]),
@@ -98,12 +141,26 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .testTarget(
+            name: "NotifierTests",
+            dependencies: ["Notifier", "NotifierStore", "LiaisonSchema", "LiaisonStage", "LiaisonStore", "SchemaChecking", grdb]
+        ),
+        .testTarget(
+            name: "NotifierChannelsTests",
+            dependencies: [
+                "NotifierChannels", "Notifier", "LiaisonSchema", "LiaisonSinks",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["Servers"]
+        ),
         .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "LiaisonKafka", "LiaisonStage", "LiaisonSchema", "LiaisonRuntime", "Counter", "CounterStore", "Ingest", "Enrich",
-                "SchemaChecking", grdb, logging,
+                "LiaisonSinks", "Notifier", "NotifierRuntime", "NotifierStore", "SchemaChecking", grdb, logging,
             ]
         ),
     ]

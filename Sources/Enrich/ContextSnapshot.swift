@@ -79,6 +79,7 @@ extension CustomerProfile {
         recipient.marketingConsent = marketingConsent?.value
         recipient.serviceConsent = serviceConsent?.value
         recipient.quietHours = quietHours?.value
+        recipient.generation = birthYear.map { Features.generation(birthYear: $0.value) }
         return recipient == RecipientV1() ? nil : recipient
     }
 }

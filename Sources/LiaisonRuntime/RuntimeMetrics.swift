@@ -1,4 +1,5 @@
 import LiaisonKafka
+import LiaisonStage
 import Metrics
 import Synchronization
 
@@ -22,6 +23,12 @@ final class RuntimeMetrics: Sendable {
         timersFired = Counter(label: "liaison_timers_fired_total", dimensions: [("stage", stage)])
         timerLag = Metrics.Timer(label: "liaison_timer_lag_seconds", dimensions: [("stage", stage)], preferredDisplayUnit: .seconds)
         timerFailures = Counter(label: "liaison_timer_failures_total", dimensions: [("stage", stage)])
+    }
+
+    /// Records handed to the producer, by topic: receipts, alerts and dead letters included, so a
+    /// rise in missed-engagement alerts shows on a dashboard.
+    func produced(_ outputs: [OutputRecord]) {
+        countProduced(outputs, stage: stage)
     }
 
     func partition(_ partition: TopicPartition) -> PartitionMetrics {
@@ -99,5 +106,14 @@ public final class RuntimeStatus: Sendable {
             let names = behind.map(\.description).sorted().joined(separator: ", ")
             return (false, "more than \(readyMaxLag) records behind (or not yet fetched) on \(names)")
         }
+    }
+}
+
+/// Counts records handed to the producer per topic as `liaison_records_produced_total`.
+public func countProduced(_ outputs: [OutputRecord], stage: String) {
+    var byTopic: [String: Int] = [:]
+    for output in outputs { byTopic[output.topic, default: 0] += 1 }
+    for (topic, count) in byTopic {
+        Counter(label: "liaison_records_produced_total", dimensions: [("stage", stage), ("topic", topic)]).increment(by: count)
     }
 }

@@ -75,7 +75,7 @@ public struct RuntimeSettings: Sendable {
         return properties
     }
 
-    var producerProperties: KafkaProperties {
+    public var producerProperties: KafkaProperties {
         KafkaProperties(kafka.filter { !Self.consumerOnlyProperties.contains($0.key) })
             .merging(["bootstrap.servers": brokers])
     }

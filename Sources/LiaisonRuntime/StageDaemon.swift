@@ -18,6 +18,18 @@ public enum StageDaemon {
         try await serve(runtime, settings: settings, registry: registry, logger: logger)
     }
 
+    /// Runs a stage with a companion service working on the partition files its loop owns (the
+    /// notifier's delivery engine). The companion is made after metrics are set up.
+    public static func run<S: Stage, P: StatePersistence>(
+        stage: S, persistence: P, settings: RuntimeSettings, companion makeCompanion: (Logger) throws -> any StageCompanion
+    ) async throws where P.State == S.State {
+        let registry = bootstrap(settings)
+        let logger = Logger(label: "liaison.\(stage.name)")
+        let companion = try makeCompanion(logger)
+        let runtime = try StageRuntime(stage: stage, persistence: persistence, settings: settings, logger: logger, companion: companion)
+        try await serve(runtime, settings: settings, registry: registry, logger: logger, companion: companion)
+    }
+
     /// Runs a stage with timers: the loop also fires what is due in the files it owns.
     public static func run<S: TimedStage, P: TimedPersistence>(
         timedStage stage: S, persistence: P, settings: RuntimeSettings
@@ -42,12 +54,17 @@ public enum StageDaemon {
     }
 
     private static func serve<S: Stage, P: StatePersistence>(
-        _ runtime: StageRuntime<S, P>, settings: RuntimeSettings, registry: PrometheusCollectorRegistry, logger: Logger
+        _ runtime: StageRuntime<S, P>, settings: RuntimeSettings, registry: PrometheusCollectorRegistry, logger: Logger,
+        companion: (any StageCompanion)? = nil
     ) async throws where P.State == S.State {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: RuntimeService(runtime: runtime), successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        if let companion {
+            services.append(.init(
+                service: companion, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
         if let port = settings.adminPort {
             let admin = AdminServer.make(host: settings.adminHost, port: port, status: runtime.status, registry: registry, logger: logger)
             services.append(.init(service: admin))

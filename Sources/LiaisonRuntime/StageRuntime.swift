@@ -55,17 +55,20 @@ where P.State == S.State {
     /// "now" after something may have changed them.
     private var timerCheckAt: [TopicPartition: Date] = [:]
     private var timerAllowance: ReleaseAllowance
+    private let companion: (any StageCompanion)?
 
     public convenience init(
         stage: S, persistence: P, settings: RuntimeSettings, logger: Logger,
-        batchObserver: (@Sendable (BatchReport) -> Void)? = nil
+        batchObserver: (@Sendable (BatchReport) -> Void)? = nil, companion: (any StageCompanion)? = nil
     ) throws(KafkaError) {
-        try self.init(stage: stage, persistence: persistence, settings: settings, logger: logger, batchObserver: batchObserver, timers: nil)
+        try self.init(
+            stage: stage, persistence: persistence, settings: settings, logger: logger, batchObserver: batchObserver, timers: nil,
+            companion: companion)
     }
 
     init(
         stage: S, persistence: P, settings: RuntimeSettings, logger: Logger,
-        batchObserver: (@Sendable (BatchReport) -> Void)?, timers: TimerFiring?
+        batchObserver: (@Sendable (BatchReport) -> Void)?, timers: TimerFiring?, companion: (any StageCompanion)? = nil
     ) throws(KafkaError) {
         self.stage = stage
         self.persistence = persistence
@@ -73,6 +76,7 @@ where P.State == S.State {
         self.logger = logger
         self.batchObserver = batchObserver
         self.timers = timers
+        self.companion = companion
         timerAllowance = ReleaseAllowance(perSecond: settings.timerReleaseRate)
         if settings.copartitionedInputs, let strategy = settings.kafka["partition.assignment.strategy"], strategy != "range" {
             throw KafkaError(message: """
@@ -198,6 +202,7 @@ where P.State == S.State {
         try store.claimOwnership()
         stores[key] = store
         timerCheckAt[key] = .distantPast
+        companion?.fileOpened(key, store: store)
         return store
     }
 
@@ -207,6 +212,7 @@ where P.State == S.State {
         for key in stores.keys where !used.contains(key) {
             stores[key] = nil
             timerCheckAt[key] = nil
+            companion?.fileClosed(key)
         }
     }
 
@@ -332,6 +338,7 @@ where P.State == S.State {
                 }
             }
             let delivery = try producer.send(outputs)
+            metrics.produced(outputs)
             let saveState = stateWriter(changes)
             inFlight.insert(fileKey(partition))
             committer.submit(CheckpointJob(
@@ -385,6 +392,7 @@ where P.State == S.State {
             state.nextOffset = nextOffset
             state.failures = 0
             consumer?.commitAsync([job.partition: nextOffset])
+            if job.records > job.duplicates { companion?.fileChanged(file) }
             state.metrics.recordsIn.increment(by: job.records)
             state.metrics.recordsOut.increment(by: job.outputs)
             state.metrics.recordsFailed.increment(by: job.rejected)
@@ -435,6 +443,7 @@ where P.State == S.State {
                 timerAllowance.spend(fired.dueAt.count)
                 available -= fired.dueAt.count
                 let delivery = try producer.send(fired.outputs)
+                metrics.produced(fired.outputs)
                 inFlight.insert(file)
                 committer.submit(CheckpointJob(
                     partition: file, store: store, delivery: delivery, work: .timers(dueAt: fired.dueAt), ledger: [],

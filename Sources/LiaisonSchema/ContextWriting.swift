@@ -96,6 +96,7 @@ extension RecipientV1 {
             writer.extras(quietHours.extra, besides: CustomerProfileUpdatedV1.QuietHours.CodingKeys.self)
             writer.endObject()
         }
+        writer.member("generation", generation)
         writer.extras(extra, besides: CodingKeys.self)
         writer.endObject()
     }

@@ -77,10 +77,12 @@ public struct RecipientV1: OpenFields, Sendable, Equatable {
     public var marketingConsent: Bool?
     public var serviceConsent: Bool?
     public var quietHours: CustomerProfileUpdatedV1.QuietHours?
+    /// The generation band (as in `SegmentV1`), which picks a template's tone.
+    public var generation: String?
     public var extra = JSONObject()
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, locale, timeZone, email, phone, pushToken, device, marketingConsent, serviceConsent, quietHours
+        case name, locale, timeZone, email, phone, pushToken, device, marketingConsent, serviceConsent, quietHours, generation
     }
 
     public init() {}
@@ -155,6 +157,8 @@ public enum ActionKind: String, ClosedSet {
     case engage
     /// A timed engagement that could not fire while it was still valid; reported and alerted.
     case missed
+    /// The customer asked to be forgotten: whatever is still queued for them is dropped.
+    case forget
     public init(from decoder: any Decoder) throws { self = try Self.decodeClosedSet(decoder) }
 }
 
@@ -261,11 +265,14 @@ public struct DeliveryReceiptV1: OpenFields, Sendable, Equatable {
     public var at: Timestamp
     public var attempts: Int
     public var providerMessageId: String?
+    /// For `deferred`: when delivery will be tried (the end of the customer's quiet hours).
+    public var deferredUntil: Timestamp?
     public var traceparent: String?
     public var extra = JSONObject()
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, actionId, customerId, ruleId, template, status, reason, channel, at, attempts, providerMessageId, traceparent
+        case id, actionId, customerId, ruleId, template, status, reason, channel, at, attempts, providerMessageId, deferredUntil
+        case traceparent
     }
 
     public init(id: String, actionId: String, customerId: String, status: DeliveryStatus, at: Timestamp, attempts: Int) {
@@ -275,5 +282,79 @@ public struct DeliveryReceiptV1: OpenFields, Sendable, Equatable {
         self.status = status
         self.at = at
         self.attempts = attempts
+    }
+}
+
+/// A rendered engagement for a reader inside the company rather than a provider: the agent
+/// desktop (agent tasks), the CRM (status updates) and the app's inbox each read their topic.
+public struct EngagementMessageV1: OpenFields, Sendable, Equatable {
+    public var id: String
+    public var actionId: String
+    public var customerId: String
+    /// `agent-task`, `crm` or `inbox`.
+    public var channel: String
+    public var ruleId: String?
+    public var template: String?
+    public var priority: ActionPriority?
+    public var subject: String?
+    public var text: String
+    public var locale: String?
+    /// The action's values, for readers that act on them (which place, which invoice).
+    public var payload: JSONObject
+    public var createdAt: Timestamp
+    public var traceparent: String?
+    public var extra = JSONObject()
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, actionId, customerId, channel, ruleId, template, priority, subject, text, locale, payload, createdAt, traceparent
+    }
+
+    public init(id: String, actionId: String, customerId: String, channel: String, text: String, payload: JSONObject, createdAt: Timestamp) {
+        self.id = id
+        self.actionId = actionId
+        self.customerId = customerId
+        self.channel = channel
+        self.text = text
+        self.payload = payload
+        self.createdAt = createdAt
+    }
+}
+
+/// An engagement that did not reach its customer in time: someone should look. Published on
+/// the notifier's alert topic (`liaison.alerts.v1` by default), keyed by customer id.
+public struct EngagementAlertV1: OpenFields, Sendable, Equatable {
+    public static let topic = "liaison.alerts.v1"
+
+    public enum Kind: String, ClosedSet {
+        /// The rules stage could not fire a timed engagement while it was valid.
+        case missed
+        /// The notifier held a message back (quiet hours) or kept retrying until it was too late.
+        case undeliverableInTime = "undeliverable-in-time"
+        public init(from decoder: any Decoder) throws { self = try Self.decodeClosedSet(decoder) }
+    }
+
+    public var id: String
+    public var kind: Kind
+    public var actionId: String
+    public var customerId: String
+    public var ruleId: String?
+    public var template: String?
+    public var reason: String
+    public var validUntil: Timestamp?
+    public var at: Timestamp
+    public var traceparent: String?
+    public var extra = JSONObject()
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, kind, actionId, customerId, ruleId, template, reason, validUntil, at, traceparent
+    }
+
+    public init(id: String, kind: Kind, actionId: String, customerId: String, reason: String, at: Timestamp) {
+        self.id = id
+        self.kind = kind
+        self.actionId = actionId
+        self.customerId = customerId
+        self.reason = reason
+        self.at = at
     }
 }

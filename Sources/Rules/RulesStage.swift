@@ -51,7 +51,7 @@ public struct RulesStage: TimedStage {
     ) throws(StageFailure) -> Effect<RulesChange> {
         let matched = try reading.get()
         let input = matched.input
-        if input.erased { return erase(input, state: state) }
+        if input.erased { return erase(input, inputID: inputID, position: record.position, state: state) }
         guard let rules = rulesByType[input.eventType] else {
             return Effect(verdict: .ignored, reason: "no rule listens to \(input.eventType)")
         }
@@ -66,11 +66,22 @@ public struct RulesStage: TimedStage {
             changes: evaluation.changes)
     }
 
-    /// An erased customer gets nothing more: their timers, firings and decisions go.
-    private func erase(_ input: EnrichedInput, state: RulesState) -> Effect<RulesChange> {
+    /// An erased customer gets nothing more: their timers, firings and decisions go, and the
+    /// erasure request itself becomes a `forget` action, so the notifier drops what it still holds.
+    private func erase(_ input: EnrichedInput, inputID: String, position: RecordPosition, state: RulesState) -> Effect<RulesChange> {
         let pending = state.timers.keys.filter { $0.customerId == input.customerId }.count
+        var outputs: [OutputRecord] = []
+        if input.eventType == EventType.customerErasureRequested.rawValue {
+            let decision = DecisionRecordV1(
+                ruleId: "erasure", packVersion: pack.version, inputIds: [inputID],
+                inputPositions: [.init(topic: position.topic, partition: position.partition, offset: position.offset)],
+                reads: JSONObject(), outcome: .cancelled, reason: "the customer asked to be forgotten")
+            outputs.append(output(ActionV1(
+                id: "erasure@\(inputID)", kind: .forget, customerId: input.customerId, ruleId: "erasure", template: "none",
+                channelClass: .service, priority: .normal, createdAt: input.time, payload: JSONObject(), decision: decision)))
+        }
         return Effect(
-            verdict: .accepted, reason: "customer erased: \(pending) pending timers removed",
+            verdict: .accepted, reason: "customer erased: \(pending) pending timers removed", outputs: outputs,
             changes: [.erase(customerId: input.customerId)])
     }
 

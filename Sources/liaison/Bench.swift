@@ -11,7 +11,7 @@ import Synchronization
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput against a raw librdkafka baseline in the same run (use a release build).",
-        subcommands: [RuntimeBench.self, IngestBench.self, EnrichBench.self, RulesBench.self])
+        subcommands: [RuntimeBench.self, IngestBench.self, EnrichBench.self, RulesBench.self, NotifierBench.self])
 }
 
 /// `liaison bench runtime`: what the processing loop costs over a bare consume→produce loop.

@@ -86,11 +86,12 @@ final class StageProcess {
     let process = Process()
     let logURL: URL
 
-    init(executable: String, arguments: [String], logURL: URL) throws {
+    init(executable: String, arguments: [String], logURL: URL, environment: [String: String] = [:]) throws {
         self.logURL = logURL
         process.executableURL = try Self.binaryDirectory().appendingPathComponent(executable)
         process.arguments = arguments
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        if !FileManager.default.fileExists(atPath: logURL.path) { FileManager.default.createFile(atPath: logURL.path, contents: nil) }
         let log = try FileHandle(forWritingTo: logURL)
         log.seekToEndOfFile()
         process.standardOutput = log
@@ -184,6 +185,18 @@ struct StateDirectory {
             for row in rows { verdicts[row["verdict"], default: 0] += row["n"] as Int }
         }
         return verdicts
+    }
+
+    /// Every delivery row's status, by action id, over the notifier's partition files.
+    func deliveryStatuses() throws -> [String: String] {
+        var statuses: [String: String] = [:]
+        for file in files(stage: "notifier") {
+            let rows = try query(file) { db in
+                try db.tableExists("notifier_deliveries") ? try Row.fetchAll(db, sql: "SELECT action_id, status FROM notifier_deliveries") : []
+            }
+            for row in rows { statuses[row["action_id"]] = row["status"] as String }
+        }
+        return statuses
     }
 
     func remove() {

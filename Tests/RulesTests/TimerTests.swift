@@ -176,6 +176,10 @@ final class TimerTests: XCTestCase {
         XCTAssertEqual(try harness.decisions(of: "cust-1"), [])
         XCTAssertEqual(try harness.advance(to: "2026-06-06T00:00:00Z"), [])
         XCTAssertEqual(harness.verdicts["e2"]?.1, "customer erased: 1 pending timers removed")
+        let forget = try XCTUnwrap(harness.actions.last)
+        XCTAssertEqual(forget.kind, .forget, "the notifier is told to drop what it holds for the customer")
+        XCTAssertEqual(forget.id, "erasure@enrich:e2", "named after the input id, like every action")
+        XCTAssertEqual(forget.customerId, "cust-1")
     }
 
     func testTimersFireEarliestFirstInBoundedBatches() throws {
