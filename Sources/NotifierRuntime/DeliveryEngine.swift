@@ -31,8 +31,9 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
     private let recorded: (@Sendable ([Settlement], Date) -> Void)?
     /// Releases what the engine's channels hold (the HTTP client) once it has stopped.
     private let stopped: @Sendable () async -> Void
-    /// SQLite and delivery-report waits block; they run here, off the cooperative pool.
-    private let blockingWork = DispatchQueue(label: "liaison.notifier.ledger")
+    /// SQLite and delivery-report waits block; they run here, off the cooperative pool. Each
+    /// partition file serialises its own transactions.
+    private let blockingWork = DispatchQueue(label: "liaison.notifier.ledger", attributes: .concurrent)
     private let shared = Mutex(Shared())
     private let stopping = Atomic<Bool>(false)
 
@@ -110,15 +111,11 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
+                group.addTask { await self.recordUntilDrained() }
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
-                    var progressed = await startDueAttempts(in: &group)
-                    progressed = await recordCompleted() || progressed
-                    if !progressed { try? await Task.sleep(for: .milliseconds(2)) }
+                    if !(await startDueAttempts(in: &group)) { try? await Task.sleep(for: .milliseconds(2)) }
                 }
-                while shared.withLock({ $0.inFlight }) > 0 {
-                    if !(await recordCompleted()) { try? await Task.sleep(for: .milliseconds(5)) }
-                }
-                _ = await recordCompleted()
+                stopping.store(true, ordering: .relaxed)
             }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
@@ -127,9 +124,22 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
         logger.info("delivery engine stopped")
     }
 
+    /// Records finished attempts as they come, beside the claiming loop, so claims and provider
+    /// calls go on while the brokers acknowledge receipts; after a stop, until nothing is in flight.
+    private func recordUntilDrained() async {
+        while true {
+            if await recordCompleted() { continue }
+            if stopping.load(ordering: .relaxed) && shared.withLock({ $0.inFlight == 0 && $0.completed.isEmpty }) { return }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
     /// Claims what is due in every file whose queue may have something, as far as the in-flight
-    /// limit allows, and starts an attempt for each.
+    /// limit allows, and starts an attempt for each. Slots freed one by one are gathered into
+    /// larger claims (a quarter of the limit), since every claim is a durable commit.
     private func startDueAttempts(in group: inout DiscardingTaskGroup) async -> Bool {
+        let inFlight = shared.withLock { $0.inFlight }
+        guard inFlight == 0 || maxInFlight - inFlight >= max(1, maxInFlight / 4) else { return false }
         let now = clock()
         let candidates = shared.withLock { shared in
             shared.files.filter { file, _ in shared.checkAt[file].map { $0 <= now } ?? false }

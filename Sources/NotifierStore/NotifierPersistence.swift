@@ -74,7 +74,7 @@ public struct NotifierPersistence: StatePersistence {
                     VALUES (?, ?, 'queued', ?, ?, ?, ?, ?) ON CONFLICT (action_id) DO NOTHING
                     """).execute(arguments: [
                         delivery.actionID, delivery.customerID, delivery.dueAt.epochMilliseconds, delivery.channel?.rawValue,
-                        delivery.channel.map(delivery.idempotencyKey(for:)), Date().epochMilliseconds, try DeliveryLedger.encode(delivery),
+                        delivery.channel.map(delivery.idempotencyKey(for:)), Date().epochMilliseconds, DeliveryLedger.encode(delivery),
                     ])
             case let .contact(customer, mark):
                 try db.cachedStatement(sql: "INSERT INTO notifier_contacts (customer_id, channel_class, at_ms) VALUES (?, ?, ?)")
@@ -159,7 +159,7 @@ public enum DeliveryLedger {
             } else {
                 try requeue.execute(arguments: [
                     delivery.dueAt.epochMilliseconds, delivery.channel?.rawValue, delivery.channel.map(delivery.idempotencyKey(for:)),
-                    delivery.totalAttempts, now.epochMilliseconds, try encode(delivery), delivery.actionID,
+                    delivery.totalAttempts, now.epochMilliseconds, encode(delivery), delivery.actionID,
                 ])
             }
         }
@@ -195,8 +195,43 @@ public enum DeliveryLedger {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notifier_deliveries WHERE delivery IS NOT NULL") ?? 0
     }
 
-    static func encode(_ delivery: QueuedDelivery) throws -> Data {
-        Data(try JSONValueEncoder().encodeBytes(StoredDelivery(delivery)))
+    /// The delivery as its row keeps it, written member by member (as `StoredDelivery` reads it
+    /// back): every queued action is written once and every retry again, and the generic
+    /// encoder would cost more than the provider call's own bookkeeping.
+    static func encode(_ delivery: QueuedDelivery) -> Data {
+        var writer = JSONWriter(capacity: 2_048)
+        writer.beginObject()
+        writer.key("action")
+        writer.raw(delivery.action.jsonBytes())
+        writer.key("source")
+        writer.beginObject()
+        writer.key("topic")
+        writer.string(delivery.source.topic)
+        writer.key("partition")
+        writer.integer(Int64(delivery.source.partition))
+        writer.key("offset")
+        writer.integer(delivery.source.offset)
+        writer.endObject()
+        writer.key("ladder")
+        writer.beginArray()
+        for channel in delivery.ladder { writer.string(channel.rawValue) }
+        writer.endArray()
+        for (name, value) in [("rung", delivery.rung), ("attempts", delivery.attempts), ("totalAttempts", delivery.totalAttempts)] {
+            writer.key(name)
+            writer.integer(Int64(value))
+        }
+        writer.key("dueAtMs")
+        writer.integer(delivery.dueAt.epochMilliseconds)
+        writer.key("deadlineMs")
+        writer.integer(delivery.deadline.epochMilliseconds)
+        writer.key("deferred")
+        writer.bool(delivery.deferred)
+        writer.key("failures")
+        writer.beginArray()
+        for failure in delivery.failures { writer.string(failure) }
+        writer.endArray()
+        writer.endObject()
+        return Data(writer.bytes)
     }
 
     private static func decode(_ row: Row) throws -> QueuedDelivery {
@@ -226,8 +261,8 @@ public struct DeliveryLedgerEntry: Sendable, Equatable {
     public var updatedAt: Date
 }
 
-/// A delivery as it is kept in its row: times in milliseconds since the epoch.
-private struct StoredDelivery: Codable {
+/// A delivery as it is read back from its row: times in milliseconds since the epoch.
+private struct StoredDelivery: Decodable {
     var action: ActionV1
     var source: DeadLetterV1.SourcePosition
     var ladder: [Channel]
@@ -238,19 +273,6 @@ private struct StoredDelivery: Codable {
     var deadlineMs: Int64
     var deferred: Bool
     var failures: [String]
-
-    init(_ delivery: QueuedDelivery) {
-        action = delivery.action
-        source = delivery.source
-        ladder = delivery.ladder
-        rung = delivery.rung
-        attempts = delivery.attempts
-        totalAttempts = delivery.totalAttempts
-        dueAtMs = delivery.dueAt.epochMilliseconds
-        deadlineMs = delivery.deadline.epochMilliseconds
-        deferred = delivery.deferred
-        failures = delivery.failures
-    }
 
     var delivery: QueuedDelivery {
         QueuedDelivery(
