@@ -15,8 +15,7 @@ struct ReleaseAllowance {
     mutating func available(at now: ContinuousClock.Instant = .now) -> Int {
         let elapsed = now - refilledAt
         refilledAt = now
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(Double(perSecond), tokens + Double(perSecond) * seconds)
+        tokens = min(Double(perSecond), tokens + Double(perSecond) * elapsed.timeInterval)
         return Int(tokens)
     }
 

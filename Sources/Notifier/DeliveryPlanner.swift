@@ -90,7 +90,7 @@ public struct DeliveryPlanner: Sendable {
             }
             guard delivery.attempts < policy.retry.maxAttemptsPerChannel else { return fallBack(delivery, now: now) }
             let backOff = policy.retry.delay(afterAttempt: delivery.attempts, key: message.idempotencyKey)
-            let wait = max(backOff, retryAfter.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0)
+            let wait = max(backOff, retryAfter?.timeInterval ?? 0)
             return retry(delivery, at: now.addingTimeInterval(wait), now: now)
         }
     }

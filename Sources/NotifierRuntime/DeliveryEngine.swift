@@ -151,9 +151,9 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
             let claimed: [QueuedDelivery]
             do {
                 claimed = try await onBlockingQueue { () throws -> [QueuedDelivery] in
-                    guard let earliest = try store.read({ try DeliveryLedger.earliestDue(in: $0) }), earliest <= now else {
-                        let next = try store.read { try DeliveryLedger.earliestDue(in: $0) }
-                        self.shared.withLock { $0.checkAt[file] = next ?? .distantFuture }
+                    let earliest = try store.read { try DeliveryLedger.earliestDue(in: $0) }
+                    guard let earliest, earliest <= now else {
+                        self.shared.withLock { $0.checkAt[file] = earliest ?? .distantFuture }
                         return []
                     }
                     var claimed: [QueuedDelivery] = []
@@ -287,8 +287,7 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
     /// How long the provider's open circuit refuses calls; a second while its trial call is out.
     private func secondsUntilClosedAgain(_ provider: String) -> TimeInterval {
         guard case let .open(until) = breakers.state(of: provider) else { return 1 }
-        let remaining = until - ContinuousClock.now
-        return max(0.1, Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18)
+        return max(0.1, (until - ContinuousClock.now).timeInterval)
     }
 
     private func fileFailed(_ file: TopicPartition, store: PartitionStore, error: any Error, doing work: String) {

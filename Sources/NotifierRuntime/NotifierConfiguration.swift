@@ -1,6 +1,7 @@
 import Foundation
 import LiaisonRuntime
 import LiaisonSchema
+import LiaisonStage
 import Notifier
 import NotifierChannels
 import Yams
@@ -90,7 +91,7 @@ public struct NotifierConfiguration: Sendable {
                 problems.append("validity.\(name): '\(text)' is not a duration like 6h")
                 continue
             }
-            validity[priority] = seconds(duration)
+            validity[priority] = duration.timeInterval
         }
         var retry = RetryPolicy()
         if let raw = raw.retry {
@@ -172,10 +173,6 @@ public struct NotifierConfigurationError: Error, Sendable, CustomStringConvertib
     }
 }
 
-private func seconds(_ duration: Duration) -> TimeInterval {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 private func describe(_ error: any Error) -> String {
     if case let DecodingError.keyNotFound(key, context) = error {
         return "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
@@ -225,7 +222,7 @@ private struct ValueReader {
             problems.append("\(key): '\(raw)' is not a duration like 500ms, 10s or 5m")
             return value
         }
-        return seconds(duration)
+        return duration.timeInterval
     }
 
     func smtp(_ raw: RawConfiguration.SMTP, _ problems: inout [String]) -> SMTPSettings {

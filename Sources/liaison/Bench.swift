@@ -196,7 +196,7 @@ struct BenchHarness {
         guard consumed == records, let started else {
             throw ValidationError("the raw passthrough saw only \(consumed) of \(records) records within 10 minutes")
         }
-        return Double(records) / (ContinuousClock.now - started).seconds
+        return Double(records) / (ContinuousClock.now - started).timeInterval
     }
 
     private func measure(
@@ -276,7 +276,7 @@ struct StageOnlyTiming {
 
     /// Microseconds per record, as text.
     func perRecord(_ duration: Duration) -> String {
-        String(format: "%.2f", duration.seconds * 1e6 / Double(max(1, records)))
+        String(format: "%.2f", duration.timeInterval * 1e6 / Double(max(1, records)))
     }
 }
 
@@ -437,10 +437,4 @@ func peakResidentMegabytes() -> Double {
         let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return 0 }
     return kilobytes / 1024
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
 }

@@ -232,13 +232,13 @@ final class LatencySamples: Sendable {
     func add(_ latency: Duration) { state.withLock { $0.latencies.append(latency) } }
     func finish(elapsed: Duration) { state.withLock { $0.elapsed = elapsed } }
     var count: Int { state.withLock { $0.latencies.count } }
-    var perSecond: Double { state.withLock { Double($0.latencies.count) / $0.elapsed.seconds } }
+    var perSecond: Double { state.withLock { Double($0.latencies.count) / $0.elapsed.timeInterval } }
 
     func percentile(_ fraction: Double) -> Double {
         state.withLock { state in
             let sorted = state.latencies.sorted()
             guard !sorted.isEmpty else { return 0 }
-            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))].seconds * 1000
+            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))].timeInterval * 1000
         }
     }
 }

@@ -97,7 +97,7 @@ struct RulesBench: AsyncParsableCommand {
             try insertTimers(soon, into: store, rule: rule)
         }
         FileHandle.standardError.write(Data(
-            "bench: \(pendingTimers + dueTimers) timers written in \(String(format: "%.1f", (ContinuousClock.now - started).seconds)) s\n".utf8))
+            "bench: \(pendingTimers + dueTimers) timers written in \(String(format: "%.1f", (ContinuousClock.now - started).timeInterval)) s\n".utf8))
     }
 
     private func insertTimers(_ timers: [(index: Int, dueMs: Int64)], into store: PartitionStore, rule: Rule) throws {
