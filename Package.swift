@@ -103,12 +103,16 @@ let package = Package(
         ),
         .target(
             name: "LiaisonSinks",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"), logging]
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), logging,
+            ]
         ),
         .executableTarget(
             name: "liaison-notifier",
             dependencies: ["Notifier", "NotifierRuntime", "LiaisonRuntime", "LiaisonSchema", argumentParser]
         ),
+        .target(name: "LiaisonDemo"),
         .target(name: "Counter", dependencies: ["LiaisonStage"]),
         .target(name: "CounterStore", dependencies: ["Counter", "LiaisonStore", grdb]),
         .executableTarget(
@@ -118,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "liaison",
             dependencies: [
-                "Counter", "Ingest", "Enrich", "EnrichStore", "Rules", "RulesStore", "Notifier", "NotifierRuntime", "NotifierStore", "LiaisonSinks",
+                "Counter", "Ingest", "Enrich", "EnrichStore", "Rules", "RulesStore", "Notifier", "NotifierRuntime", "NotifierStore", "LiaisonSinks", "LiaisonDemo",
                 "LiaisonRuntime", "LiaisonKafka", "LiaisonSchema", "LiaisonStore", grdb, argumentParser, logging,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -155,12 +159,16 @@ let package = Package(
             ],
             exclude: ["Servers"]
         ),
+        .testTarget(
+            name: "LiaisonDemoTests",
+            dependencies: ["LiaisonDemo", "Ingest", "Enrich", "LiaisonSchema", "LiaisonStage", "SchemaChecking", .product(name: "Yams", package: "Yams")]
+        ),
         .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "LiaisonKafka", "LiaisonStage", "LiaisonSchema", "LiaisonRuntime", "Counter", "CounterStore", "Ingest", "Enrich",
-                "LiaisonSinks", "Notifier", "NotifierRuntime", "NotifierStore", "SchemaChecking", grdb, logging,
+                "LiaisonSinks", "LiaisonDemo", "Notifier", "NotifierRuntime", "NotifierStore", "SchemaChecking", grdb, logging,
             ]
         ),
     ]

@@ -1,178 +1,202 @@
 import ArgumentParser
 import Foundation
-import GRDB
+import LiaisonDemo
 import LiaisonKafka
+import LiaisonRuntime
 import LiaisonSchema
+import LiaisonSinks
 import LiaisonStage
 
-/// `liaison demo`: the fleet end to end on the embedded broker, with no Kafka to install.
-/// For now the fleet is the counting stage, run as separate replicas sharing a state directory.
+/// `liaison demo`: the whole fleet on the embedded broker, with no Kafka to install. Four stage
+/// processes share one simulated clock; a bundled data set of weeks of upstream records is
+/// replayed against it; deliveries reach SMTP and HTTP sinks on loopback; the rules and
+/// notifier processes are killed and restarted mid-run; a live view shows progress and a
+/// static HTML report what happened.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the demo: upstream records through stage processes on the embedded broker, then a summary.")
+        abstract: "Run the demo: all four stages as processes on the embedded broker, a bundled data set replayed on a simulated clock, then an HTML report.",
+        discussion: """
+            History (90 days of records) is published first while the clock stands still at the start \
+            of the live day; then 20 simulated hours run at --rate simulated seconds per real second, \
+            each record published when the clock reaches its time. The rules stage and the notifier \
+            are SIGKILLed and restarted during the live phase. Everything lands in --state-dir: the \
+            stages' SQLite files and logs, the sinks' mail, report.html and report.json.
+            """)
 
     @OptionGroup var cluster: ClusterOptions
 
-    @Option(help: "Customers in the generated upstream data.")
+    @Option(help: "Customers in the data set.")
     var customers = 300
 
-    @Option(help: "Upstream records to publish.")
-    var records = 20_000
+    @Flag(help: "A short run for tests: 60 customers.")
+    var short = false
 
-    @Option(help: "Stage replicas to run, each its own process.")
-    var replicas = 2
+    @Option(help: "Seed of the data set; the same seed gives the same records.")
+    var seed: UInt64 = 2026
 
-    @Option(help: "Directory for the stages' SQLite files and logs (emptied first).")
+    @Option(help: "Simulated seconds per real second during the live phase.")
+    var rate: Double = 600
+
+    @Option(help: "Partitions of every topic.")
+    var partitions: Int32 = 4
+
+    @Option(help: "Directory for the stages' files, logs and the report (emptied first).")
     var stateDir = "demo-state"
 
-    static let upstreamTopic = "demo.upstream.v1"
-    static let countsTopic = "liaison.counts.v1"
+    @Option(help: "The repository checkout, for schemas/ and deploy/ (rule pack, templates, example configuration).")
+    var repository = "."
+
+    @Flag(inversion: .prefixedNo, help: "Redraw a live view in the terminal (default: when standard output is a terminal).")
+    var liveView: Bool?
+
+    func validate() throws {
+        guard rate > 0, rate <= 3_600 else { throw ValidationError("--rate must be above 0 and at most 3600 (an hour per second)") }
+        guard customers >= 60 else { throw ValidationError("--customers must be at least 60, so that every scenario has its customers") }
+    }
 
     func run() async throws {
-        let state = URL(fileURLWithPath: stateDir, isDirectory: true).standardizedFileURL
-        try? FileManager.default.removeItem(at: state)
-        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-
-        let topics = [Self.upstreamTopic, Self.countsTopic, LiaisonTopics.deadLetters]
-        var embedded: EmbeddedBroker?
-        let brokers: String
-        if let configured = cluster.configuredBrokers {
-            brokers = configured
-            try KafkaAdmin(properties: try cluster.properties(brokers: brokers))
-                .createTopics(topics.map { TopicSpec(name: $0, partitions: 4) })
-            say("using the cluster at \(brokers)")
-        } else {
-            let broker = try EmbeddedBroker()
-            for topic in topics { try broker.createTopic(topic, partitions: 4) }
-            brokers = broker.bootstrapServers
-            embedded = broker
-            say("started the embedded broker at \(brokers) (in memory; pass --brokers for a real cluster)")
-        }
-
-        let stages = try (1...replicas).map { replica in
-            try launchCounter(replica: replica, brokers: brokers, state: state)
-        }
-        defer {
-            for stage in stages where stage.isRunning { stage.terminate() }
-        }
-        say("started \(replicas) counting-stage processes; logs in \(state.path)")
-
-        let badRecords = max(1, records / 2_000)
-        try publish(brokers: brokers, badRecords: badRecords)
-        say("published \(records) upstream records for \(customers) customers, \(badRecords) of them without a customer key")
-
-        let expected = records
-        let progress = ProgressReader(state: state.appendingPathComponent("counter"))
+        let paths = try DemoPaths(stateDir: stateDir, repository: repository)
+        let timeline = DemoTimeline.standard
+        let data = DemoDataSet(customers: short ? 60 : customers, seed: seed, timeline: timeline)
+        let console = DemoConsole(live: liveView ?? (isatty(STDOUT_FILENO) == 1))
         let started = Date()
-        var last = progress.read()
-        while last.accepted + last.rejected < expected, Date().timeIntervalSince(started) < 180 {
-            let line = "  processed \(last.accepted + last.rejected)/\(expected)  accepted \(last.accepted)  dead-lettered \(last.rejected)"
-            write("\r\(line)")
-            try await Task.sleep(for: .milliseconds(500))
-            last = progress.read()
-        }
-        write("\r  processed \(last.accepted + last.rejected)/\(expected)  accepted \(last.accepted)  dead-lettered \(last.rejected)\n")
 
-        for stage in stages { stage.terminate() }
-        for stage in stages { stage.waitUntilExit() }
-        withExtendedLifetime(embedded) {}
+        let broker = try DemoBroker(cluster: cluster, topics: LiaisonTopics.all + data.topics, partitions: partitions)
+        console.say(broker.description)
 
-        let summary = progress.read()
-        say("")
-        say("customers counted: \(summary.counts.count), records counted: \(summary.counts.values.reduce(0, +))")
-        for (customer, count) in summary.counts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(5) {
-            say("  \(customer): \(count)")
-        }
-        say("dead letters by reason:")
-        for (reason, count) in summary.reasons.sorted(by: { $0.key < $1.key }) {
-            say("  \(reason): \(count)")
-        }
-        say("state files: \(state.appendingPathComponent("counter").path)")
-        guard summary.accepted + summary.rejected == expected else {
-            throw ValidationError("only \(summary.accepted + summary.rejected) of \(expected) records were processed in time; see the logs")
-        }
-        say("every record was counted once or dead-lettered with its reason")
-    }
+        let http = HTTPSink(configuration: HTTPSink.Configuration(keepsRequests: true))
+        let smtp = SMTPSink(SMTPSink.Configuration(port: 0))
+        try await http.start()
+        try await smtp.start()
+        console.say("sinks: SMTP on 127.0.0.1:\(smtp.port), HTTP provider on \(http.baseURL)")
 
-    private func launchCounter(replica: Int, brokers: String, state: URL) throws -> Process {
-        guard let executable = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("liaison-counter"),
-            FileManager.default.isExecutableFile(atPath: executable.path)
-        else {
-            throw ValidationError("liaison-counter is not built next to liaison: run `swift build` first")
-        }
-        let log = state.appendingPathComponent("counter-\(replica).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = [
-            "--brokers", brokers, "--input", Self.upstreamTopic, "--output", Self.countsTopic,
-            "--state-dir", state.path, "--admin-port", "off", "--log-format", "json",
-            "--kafka", "max.poll.interval.ms=10000", "--kafka", "session.timeout.ms=6000",
-        ]
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
-    }
+        let clock = paths.state.appendingPathComponent("clock.json")
+        try SimulatedClock.Setting(start: timeline.liveStart, runningSince: nil, rate: rate).write(to: clock)
+        try paths.writeNotifierConfiguration(smtpPort: smtp.port, http: http)
 
-    private func publish(brokers: String, badRecords: Int) throws {
-        let producer = try KafkaProducer(properties: try cluster.properties(brokers: brokers))
-        var batch: [OutputRecord] = []
-        for index in 0..<records {
-            let customer = "cust-\(index % customers)"
-            let withoutKey = index % (records / badRecords) == records / badRecords - 1
-            let value = #"{"specversion":"1.0","id":"txn-\#(index)","source":"core-banking","type":"banking.transaction.posted","subject":"\#(customer)"}"#
-            batch.append(OutputRecord(
-                id: "txn-\(index)", topic: Self.upstreamTopic, key: withoutKey ? nil : Array(customer.utf8), value: Array(value.utf8)))
-        }
-        try producer.sendAndWait(batch)
-    }
-}
+        let run = UUID().uuidString.prefix(8).lowercased()
+        let fleet = try DemoFleet(
+            stages: paths.stages(upstream: data.topics, group: { "liaison-demo-\(run)-\($0)" }),
+            common: [
+                "--brokers", broker.bootstrap, "--state-dir", paths.stages.path, "--clock-file", clock.path,
+                "--admin-port", "off", "--log-format", "json", "--batch-max-wait-ms", "20",
+                "--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=500",
+            ] + cluster.kafka.flatMap { ["--kafka", $0] },
+            logs: paths.logs)
+        let lag = DemoLag(
+            reader: LagReader(properties: try cluster.properties(brokers: broker.bootstrap)),
+            stages: StageInputs.fleet(upstream: data.topics).map { StageInputs(stage: $0.stage, group: "liaison-demo-\(run)-\($0.stage)", topics: $0.topics) })
+        let observer = DemoObserver()
+        try observer.start(properties: try cluster.properties(brokers: broker.bootstrap))
+        try fleet.startAll()
+        console.say("started ingest, enrich, rules and notifier as processes; logs in \(paths.logs.path)")
 
-/// Reads the counting stage's partition files while the stages write them.
-struct ProgressReader {
-    let state: URL
+        let files = FleetFiles(stateDirectory: paths.stages)
+        var view = DemoView(console: console, fleet: fleet, files: files, observer: observer, lag: lag, started: started, rate: rate)
+        let producer = try KafkaProducer(properties: try cluster.properties(brokers: broker.bootstrap))
+        let history = data.records.prefix { $0.time < timeline.liveStart }
+        let live = data.records.dropFirst(history.count)
 
-    struct Snapshot {
-        var accepted = 0
-        var rejected = 0
-        var counts: [String: Int64] = [:]
-        var reasons: [String: Int] = [:]
-    }
+        try producer.sendAndWait(history.map(\.outputRecord))
+        view.note("published \(history.count) history records (\(data.customerCount) customers, 90 days); the clock stands at \(timeline.liveStart.isoMinute)")
+        try await view.waitUntilSettled(phase: "history", simulated: timeline.liveStart, expectedIngest: history.count, limit: 300)
 
-    func read() -> Snapshot {
-        var snapshot = Snapshot()
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: state.path)) ?? []).filter { $0.hasSuffix(".sqlite") }
-        for file in files {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(5)
-            try? DatabaseQueue(path: state.appendingPathComponent(file).path, configuration: configuration).read { db in
-                guard try db.tableExists("counter_counts") else { return }
-                for row in try Row.fetchAll(db, sql: "SELECT verdict, reason, COUNT(*) AS n FROM liaison_ledger GROUP BY verdict, reason") {
-                    let count: Int = row["n"]
-                    if row["verdict"] == Verdict.rejected.rawValue {
-                        snapshot.rejected += count
-                        let reason: String = row["reason"] ?? "unknown"
-                        snapshot.reasons[String(reason.prefix { $0 != ":" }), default: 0] += count
-                    } else {
-                        snapshot.accepted += count
-                    }
-                }
-                for row in try Row.fetchAll(db, sql: "SELECT key, count FROM counter_counts") {
-                    snapshot.counts[row["key"], default: 0] += row["count"] as Int64
+        try SimulatedClock.Setting(start: timeline.liveStart, runningSince: Date(), rate: rate).write(to: clock)
+        let setting = try SimulatedClock.Setting.read(from: clock)
+        view.note("live phase: \(Int(timeline.liveEnd.timeIntervalSince(timeline.liveStart) / 3600)) simulated hours at \(Int(rate))x")
+        var pending = live[...]
+        var outages = OutageSchedule(timeline: timeline)
+        while true {
+            let now = setting.time(atWall: Date())
+            let due = pending.prefix { $0.time <= now }
+            if !due.isEmpty {
+                try producer.sendAndWait(due.map(\.outputRecord))
+                pending = pending.dropFirst(due.count)
+            }
+            for step in outages.steps(at: now) {
+                switch step {
+                case let .kill(stage):
+                    fleet.kill(stage)
+                    view.note("\(stage) SIGKILLed at \(now.isoMinute) (simulated)")
+                case let .restart(stage):
+                    try fleet.start(stage)
+                    view.note("\(stage) restarted at \(now.isoMinute) (simulated)")
                 }
             }
+            if let crash = fleet.unexpectedExit() {
+                throw ValidationError("\(crash.stage) exited with status \(crash.status):\n\(crash.logTail)")
+            }
+            if now >= timeline.liveEnd, pending.isEmpty { break }
+            view.refresh(phase: "live", simulated: now)
+            try await Task.sleep(for: .milliseconds(50))
         }
-        return snapshot
+        try SimulatedClock.Setting(start: timeline.liveEnd, runningSince: nil, rate: rate).write(to: clock)
+        try await view.waitUntilSettled(phase: "draining", simulated: timeline.liveEnd, expectedIngest: data.records.count, limit: 120)
+        view.finish()
+
+        fleet.stopAll()
+        observer.stop()
+        let decisions = files.ruleDecisions()
+        let report = DemoReportBuilder(
+            data: data, timeline: timeline, tally: observer.snapshot, decisions: decisions, files: files,
+            restarts: fleet.restarts, outages: outages.happened, http: http, smtp: smtp,
+            cluster: broker.description, rate: rate, wallSeconds: Date().timeIntervalSince(started)
+        ).report()
+        await http.stop()
+        await smtp.stop()
+        withExtendedLifetime(broker) {}
+
+        let html = paths.state.appendingPathComponent("report.html")
+        try Data(renderReportHTML(report).utf8).write(to: html)
+        try report.jsonData().write(to: paths.state.appendingPathComponent("report.json"))
+        console.summary(report)
+        console.say("report: \(html.path)")
+        let unmet = report.scenarios.filter { !$0.met }
+        guard unmet.isEmpty, report.sinks.duplicates == 0 else {
+            throw ValidationError(
+                "the run did not show everything it should: "
+                    + (unmet.map { "scenario \($0.number) (\($0.title))" } + (report.sinks.duplicates > 0 ? ["\(report.sinks.duplicates) duplicate messages"] : []))
+                    .joined(separator: ", ") + "; see the report and the logs in \(paths.logs.path)")
+        }
     }
 }
 
-/// Writes straight to standard output, unbuffered, so the progress line and the rest keep their order.
-private func write(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+extension UpstreamRecord {
+    var outputRecord: OutputRecord {
+        OutputRecord(id: id, topic: topic, key: key, value: value)
+    }
 }
 
-private func say(_ line: String) {
-    write(line + "\n")
+extension Date {
+    var isoMinute: String { String(Timestamp(self).text.prefix(16)) + "Z" }
+}
+
+/// When the demo kills a stage and when it brings it back, on the simulated clock.
+struct OutageSchedule {
+    enum Step { case kill(String), restart(String) }
+
+    private var plan: [(at: Date, step: Step, stage: String)]
+    private(set) var happened: [Outage] = []
+    private var killedAt: [String: Date] = [:]
+
+    init(timeline: DemoTimeline) {
+        plan = [
+            (timeline.rulesOutage.lowerBound, .kill("rules"), "rules"), (timeline.rulesOutage.upperBound, .restart("rules"), "rules"),
+            (timeline.notifierOutage.lowerBound, .kill("notifier"), "notifier"),
+            (timeline.notifierOutage.upperBound, .restart("notifier"), "notifier"),
+        ].sorted { $0.0 < $1.0 }
+    }
+
+    mutating func steps(at now: Date) -> [Step] {
+        let due = plan.prefix { $0.at <= now }
+        plan.removeFirst(due.count)
+        for entry in due {
+            switch entry.step {
+            case .kill: killedAt[entry.stage] = now
+            case .restart:
+                happened.append(Outage(stage: entry.stage, from: killedAt[entry.stage] ?? now, to: now, how: "SIGKILL, restarted"))
+            }
+        }
+        return due.map(\.step)
+    }
 }
