@@ -151,6 +151,51 @@ public final class KafkaConsumer {
         }
     }
 
+    /// Reads the given partitions from the given offsets outside any group rebalance: tools
+    /// that replay or inspect a topic range use this and never commit.
+    public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        let list = partitionList(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_assign(handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, context: "cannot assign \(offsets.keys.map(\.description).sorted().joined(separator: ", "))")
+        }
+    }
+
+    /// The offsets this consumer's group has committed; a partition without one is left out.
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws(KafkaError) -> [TopicPartition: Int64] {
+        try offsetQuery(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })) { list in
+            rd_kafka_committed(handle, list, Int32(timeout.components.seconds * 1000))
+        }
+    }
+
+    /// The earliest offset of each partition whose record timestamp is at or after the time;
+    /// a partition with no record that late is left out.
+    public func offsets(atOrAfterMs timestampMs: Int64, _ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws(KafkaError) -> [TopicPartition: Int64] {
+        try offsetQuery(Dictionary(uniqueKeysWithValues: partitions.map { ($0, timestampMs) })) { list in
+            rd_kafka_offsets_for_times(handle, list, Int32(timeout.components.seconds * 1000))
+        }
+    }
+
+    private func offsetQuery(
+        _ request: [TopicPartition: Int64], _ ask: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t
+    ) throws(KafkaError) -> [TopicPartition: Int64] {
+        let list = partitionList(request)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = ask(list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "cannot look offsets up") }
+        var answers: [TopicPartition: Int64] = [:]
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            let partition = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
+            if element.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(element.err, context: "cannot look the offset of \(partition) up")
+            }
+            if element.offset >= 0 { answers[partition] = element.offset }
+        }
+        return answers
+    }
+
     /// The high watermark librdkafka last saw for the partition, without asking the broker.
     public func cachedHighWatermark(_ partition: TopicPartition) -> Int64? {
         var low: Int64 = -1

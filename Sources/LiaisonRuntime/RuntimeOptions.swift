@@ -58,6 +58,11 @@ public struct RuntimeOptions: ParsableArguments {
     @Option(help: "Most timers fired per second by this process, so a backlog found after downtime is released steadily (default 1000).")
     public var timerReleaseRate: String?
 
+    @Option(help: ArgumentHelp(
+        "A simulated clock shared through this file, for demos and tests (never production): {\"startMs\", \"runningSinceMs\", \"rate\"}.",
+        valueName: "file"))
+    public var clockFile: String?
+
     @Flag(help: "Log record payloads. They hold personal data: use on test data only.")
     public var debugPayloads = false
 
@@ -97,6 +102,11 @@ public struct RuntimeOptions: ParsableArguments {
         let logLevel = try sources.parsed("log-level", default: "info") {
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains($0) ? $0 : nil
         }
+        var clock: @Sendable () -> Date = { Date() }
+        if let path = sources.value("clock-file")?.text {
+            let simulated = try SimulatedClock(file: URL(fileURLWithPath: path))
+            clock = { simulated.now() }
+        }
         return RuntimeSettings(
             brokers: brokers.text,
             kafka: kafkaProperties,
@@ -114,7 +124,8 @@ public struct RuntimeOptions: ParsableArguments {
             logFormat: logFormat,
             logLevel: logLevel,
             debugPayloads: debugPayloads || sources.value("debug-payloads")?.text == "true",
-            timerReleaseRate: try sources.positiveInteger("timer-release-rate", default: 1000))
+            timerReleaseRate: try sources.positiveInteger("timer-release-rate", default: 1000),
+            clock: clock)
     }
 
     private var flagValues: [String: String] {
@@ -132,6 +143,7 @@ public struct RuntimeOptions: ParsableArguments {
         values["log-format"] = logFormat
         values["log-level"] = logLevel
         values["timer-release-rate"] = timerReleaseRate
+        values["clock-file"] = clockFile
         return values
     }
 }

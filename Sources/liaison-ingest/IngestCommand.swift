@@ -28,7 +28,7 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         let ingest = try loadIngestConfiguration(path: ingestConfig ?? ProcessInfo.processInfo.environment["LIAISON_INGEST_CONFIG"])
         let settings = try runtime.resolve(stage: "ingest", defaultInputs: ingest.topics.keys.sorted())
-        let stage = IngestStage(configuration: ingest, outputTopic: output) { Int64(Date().timeIntervalSince1970 * 1000) }
+        let stage = IngestStage(configuration: ingest, outputTopic: output) { settings.clock().epochMilliseconds }
         try await StageDaemon.run(stage: stage, persistence: NoStatePersistence(), settings: settings)
     }
 }
