@@ -12,6 +12,8 @@ public final class HTTPSink: Sendable {
     public struct Configuration: Sendable {
         /// 0 picks a free port; `port` tells which after `start()`.
         public var port: Int
+        /// The address listened on: loopback for tests, `0.0.0.0` in a container.
+        public var host: String
         /// The headers a request's idempotency key is read from, first present wins: providers'
         /// `Idempotency-Key` and Standard Webhooks' `webhook-id` by default.
         public var idempotencyHeaders: [String]
@@ -26,11 +28,12 @@ public final class HTTPSink: Sendable {
         public var logger: Logger
 
         public init(
-            port: Int = 0, idempotencyHeaders: [String] = ["Idempotency-Key", "webhook-id"], keepsRequests: Bool = true,
-            maximumBodySize: Int = 1 << 20, signatureCheck: (@Sendable (RecordedRequest) -> Bool)? = nil,
+            port: Int = 0, host: String = "127.0.0.1", idempotencyHeaders: [String] = ["Idempotency-Key", "webhook-id"],
+            keepsRequests: Bool = true, maximumBodySize: Int = 1 << 20, signatureCheck: (@Sendable (RecordedRequest) -> Bool)? = nil,
             logger: Logger = HTTPSink.quietLogger
         ) {
             self.port = port
+            self.host = host
             self.idempotencyHeaders = idempotencyHeaders
             self.keepsRequests = keepsRequests
             self.maximumBodySize = maximumBodySize
@@ -97,13 +100,13 @@ public final class HTTPSink: Sendable {
 
     // MARK: Running
 
-    /// Starts listening on 127.0.0.1 and returns once connections are accepted.
+    /// Starts listening on `host` and returns once connections are accepted.
     public func start() async throws {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let failure = Mutex<(any Error)?>(nil)
         let application = Application(
             responder: CallbackResponder<BasicRequestContext> { request, _ in try await self.respond(to: request) },
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: configuration.port), serverName: nil),
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
             logger: configuration.logger)
         let server = Task {
