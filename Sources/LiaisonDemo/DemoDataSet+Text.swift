@@ -1,0 +1,198 @@
+import Foundation
+
+/// Calendar arithmetic on whole seconds since the epoch, done by hand (Howard Hinnant's civil
+/// date algorithms) so timestamps are written the same way everywhere, with no formatter whose
+/// output depends on the machine's locale.
+enum Clock {
+    static let minute: Int64 = 60
+    static let hour: Int64 = 3_600
+    static let day: Int64 = 86_400
+
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let m = Int64(month)
+        let dayOfYear = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civil(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0)), Int(month), Int(day))
+    }
+
+    static func epochSeconds(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0) -> Int64 {
+        daysFromCivil(year: year, month: month, day: day) * Self.day + Int64(hour) * Self.hour + Int64(minute) * Self.minute
+    }
+
+    /// `2026-11-16T06:00:00Z`.
+    static func utcText(_ seconds: Int64) -> String {
+        wallText(seconds) + "Z"
+    }
+
+    /// The local wall time at `offset` seconds east of UTC, with that offset: `2026-11-17T08:30:00+09:00`.
+    static func offsetText(_ seconds: Int64, offset: Int) -> String {
+        let sign = offset < 0 ? "-" : "+"
+        let magnitude = abs(offset) / 60
+        return wallText(seconds + Int64(offset)) + sign + two(magnitude / 60) + ":" + two(magnitude % 60)
+    }
+
+    /// `HH:MM` of a minute of the day, for stories and quiet hours.
+    static func clockText(minuteOfDay: Int) -> String {
+        two(minuteOfDay / 60) + ":" + two(minuteOfDay % 60)
+    }
+
+    private static func wallText(_ seconds: Int64) -> String {
+        let days = seconds.floorDivided(by: day)
+        let rest = Int(seconds - days * day)
+        let date = civil(fromDays: days)
+        return four(date.year) + "-" + two(date.month) + "-" + two(date.day) + "T" + two(rest / 3_600) + ":" + two(rest / 60 % 60) + ":"
+            + two(rest % 60)
+    }
+
+    private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    private static func four(_ value: Int) -> String { String(repeating: "0", count: max(0, 4 - String(value).count)) + String(value) }
+}
+
+extension Int64 {
+    /// Division rounding towards minus infinity, so instants before the epoch land on their own day.
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}
+
+extension Date {
+    init(epochSeconds: Int64) {
+        self.init(timeIntervalSince1970: TimeInterval(epochSeconds))
+    }
+
+    var epochSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
+}
+
+/// The IANA zones the demo's customers and airports live in, looked up once. Foundation's zone
+/// data is what the notifier reads quiet hours with, so local times computed here are the ones it
+/// will see; the standard offsets are only a fallback for a machine without zone data.
+enum Zones {
+    private static let standardOffsets: [String: Int] = [
+        "America/New_York": -5 * 3_600, "America/Los_Angeles": -8 * 3_600, "Europe/London": 0, "Europe/Berlin": 3_600,
+        "Asia/Shanghai": 8 * 3_600, "Asia/Tokyo": 9 * 3_600, "Australia/Sydney": 10 * 3_600, "Europe/Paris": 3_600,
+        "Asia/Singapore": 8 * 3_600,
+    ]
+
+    private static let zones: [String: TimeZone] = Dictionary(uniqueKeysWithValues: standardOffsets.map { identifier, offset in
+        (identifier, TimeZone(identifier: identifier) ?? TimeZone(secondsFromGMT: offset)!)
+    })
+
+    /// Seconds east of UTC in the zone at the instant.
+    static func offset(_ identifier: String, at seconds: Int64) -> Int {
+        zones[identifier]!.secondsFromGMT(for: Date(epochSeconds: seconds))
+    }
+
+    /// The instant at which the zone's wall clock shows `minuteOfDay` on the local day `localDay`
+    /// (days since the epoch, counted in local dates).
+    static func instant(localDay: Int64, minuteOfDay: Int, in identifier: String) -> Int64 {
+        let wall = localDay * Clock.day + Int64(minuteOfDay) * Clock.minute
+        let guess = wall - Int64(offset(identifier, at: wall))
+        return wall - Int64(offset(identifier, at: guess))
+    }
+
+    /// The local date of an instant, as days since the epoch.
+    static func localDay(_ seconds: Int64, in identifier: String) -> Int64 {
+        (seconds + Int64(offset(identifier, at: seconds))).floorDivided(by: Clock.day)
+    }
+
+    /// The local minute of the day of an instant.
+    static func localMinute(_ seconds: Int64, in identifier: String) -> Int {
+        let local = seconds + Int64(offset(identifier, at: seconds))
+        return Int((local - local.floorDivided(by: Clock.day) * Clock.day) / Clock.minute)
+    }
+}
+
+/// A JSON value written by hand, members in the order given: the bytes must be the same on every
+/// run, money must keep its two decimals (`18250.00`, which `JSONSerialization` would write as
+/// `18250`), and broken records need bytes no serializer would produce.
+indirect enum JSON {
+    case string(String)
+    /// Cents, written as a number with exactly two decimals.
+    case money(Int64)
+    case integer(Int)
+    /// A number literal written as it is (coordinates).
+    case number(String)
+    case bool(Bool)
+    case null
+    case object([(String, JSON)])
+
+    var text: String {
+        var output = ""
+        write(to: &output)
+        return output
+    }
+
+    var bytes: [UInt8] { Array(text.utf8) }
+
+    func write(to output: inout String) {
+        switch self {
+        case let .string(value): Self.quote(value, to: &output)
+        case let .money(cents): output += Self.moneyText(cents)
+        case let .integer(value): output += String(value)
+        case let .number(literal): output += literal
+        case let .bool(value): output += value ? "true" : "false"
+        case .null: output += "null"
+        case let .object(members):
+            output += "{"
+            for (index, member) in members.enumerated() {
+                if index > 0 { output += "," }
+                Self.quote(member.0, to: &output)
+                output += ":"
+                member.1.write(to: &output)
+            }
+            output += "}"
+        }
+    }
+
+    /// `-120.50` from -12050.
+    static func moneyText(_ cents: Int64) -> String {
+        let magnitude = cents.magnitude
+        let fraction = magnitude % 100
+        return (cents < 0 ? "-" : "") + String(magnitude / 100) + "." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+
+    /// A coordinate with four decimals (about 10 m), written without exponent.
+    static func coordinate(_ degrees: Double) -> JSON {
+        let tenThousandths = Int64((degrees * 10_000).rounded())
+        let magnitude = tenThousandths.magnitude
+        let fraction = String(magnitude % 10_000)
+        let padded = String(repeating: "0", count: 4 - fraction.count) + fraction
+        return .number((tenThousandths < 0 ? "-" : "") + String(magnitude / 10_000) + "." + padded)
+    }
+
+    /// RFC 8259 string escaping: quote, backslash and control characters escaped, everything
+    /// else (umlauts, Chinese) written as UTF-8.
+    private static func quote(_ value: String, to output: inout String) {
+        output += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        output += "\""
+    }
+}
