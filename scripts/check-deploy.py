@@ -31,12 +31,14 @@ problem, not a silent skip.
 
 import argparse
 import fnmatch
+import importlib.util
 import json
 import platform
 import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 try:
@@ -400,7 +402,7 @@ def kafka_property_problem(name, value):
 # Commands: executable, subcommands, flags
 
 
-def check_command(where, argv, code, placeholders_by_flag=None):
+def check_command(where, argv, code):
     """Checks an argv list (executable first) against the products and their flags."""
     if not argv:
         report.problem(where, "has no command")
@@ -435,7 +437,8 @@ def check_command(where, argv, code, placeholders_by_flag=None):
     for flag in used:
         if flag not in flags:
             report.problem(where, f"{executable} has no flag {flag} (its flags: {', '.join(sorted(flags))})")
-    report.check(f"{where}: {executable} {' '.join(words)} and its flags {' '.join(used) or '(none)'} exist in the code")
+    command = " ".join([executable] + words)
+    report.check(f"{where}: `{command}` and its flags {' '.join(used) or '(none)'} exist in the code")
     return executable
 
 
@@ -491,7 +494,8 @@ def check_dockerfile(code, compose_uses):
         return {}
     where = "deploy/Dockerfile"
 
-    hadolint = shutil.which("hadolint")
+    # On PATH, or beside this Python's own scripts (a virtual environment not activated).
+    hadolint = shutil.which("hadolint") or shutil.which("hadolint", path=sysconfig.get_path("scripts"))
     if hadolint:
         version = subprocess.run([hadolint, "--version"], capture_output=True, text=True).stdout.strip()
         result = subprocess.run([hadolint, "--no-color", "--failure-threshold", "warning", str(DOCKERFILE)],
@@ -530,9 +534,10 @@ def check_dockerfile(code, compose_uses):
     else:
         report.check(f"build stage FROM {build['image']} (Swift 6)")
     build_runs = " ".join(rest for _, keyword, rest in build["instructions"] if keyword == "RUN")
-    if not re.search(r"swift build[^&;]*-c release", build_runs):
+    builds = [command for command in re.findall(r"swift build[^&;|]*", build_runs) if "--show-bin-path" not in command]
+    if not any(re.search(r"-c\s+release", command) for command in builds):
         report.problem(where, "the build stage has no `swift build -c release`")
-    if "--static-swift-stdlib" not in build_runs:
+    elif not all("--static-swift-stdlib" in command for command in builds):
         report.problem(where, "the build stage does not link with --static-swift-stdlib, so the runtime image would need the Swift runtime")
     else:
         report.check("release build with --static-swift-stdlib")
@@ -794,8 +799,7 @@ def check_compose(code, parsed):
     report.section("docker-compose.yml")
     where = "docker-compose.yml"
     compose_uses = set()
-    try:
-        import check_jsonschema  # noqa: F401
+    if importlib.util.find_spec("check_jsonschema") is not None:
         version = subprocess.run([sys.executable, "-m", "check_jsonschema", "--version"], capture_output=True, text=True).stdout.strip()
         result = subprocess.run(
             [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
@@ -804,7 +808,7 @@ def check_compose(code, parsed):
             report.problem(where, "against the Compose Specification schema:\n" + (result.stdout + result.stderr).strip())
         else:
             report.check(f"valid against the Compose Specification JSON Schema ({version}, vendor.compose-spec)")
-    except ImportError:
+    else:
         report.problem(where, "check-jsonschema is not installed (pip install -r scripts/requirements-test.txt): "
                               "the file is not checked against the Compose Specification schema")
 
@@ -1411,6 +1415,8 @@ def check_dashboard(code, parsed):
             used_metrics |= check_promql(where, title, expr, target.get("legendFormat") or "", code, variables, builtins)
     for name, variable in variables.items():
         if variable.get("type") == "query":
+            if (variable.get("datasource") or {}).get("uid") not in datasource_refs:
+                report.problem(where, f"variable {name}: its datasource is not the datasource variable")
             definition = variable.get("definition") or (variable.get("query") or {}).get("query", "")
             for metric, label in re.findall(r"label_values\(\s*(\w+)\s*,\s*(\w+)\s*\)", definition):
                 if metric not in code.metrics or label not in code.metrics[metric]["labels"]:
