@@ -6,6 +6,16 @@ import GRDB
 struct FleetFiles {
     let stateDirectory: URL
 
+    init(stateDirectory: URL) {
+        self.stateDirectory = stateDirectory
+    }
+
+    /// The directory a tool was given, else `LIAISON_STATE_DIR`, else `./state`, as the stages resolve it.
+    init(stateDir: String?) {
+        stateDirectory = URL(
+            fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["LIAISON_STATE_DIR"] ?? "state", isDirectory: true)
+    }
+
     struct LedgerCounts: Sendable, Equatable {
         var processed = 0
         var rejected = 0

@@ -15,8 +15,8 @@ struct Profile: AsyncParsableCommand {
     var stateDir: String?
 
     func run() async throws {
-        let state = URL(fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["LIAISON_STATE_DIR"] ?? "state", isDirectory: true)
-        let files = FleetFiles(stateDirectory: state)
+        let files = FleetFiles(stateDir: stateDir)
+        let state = files.stateDirectory
         guard !files.files(of: "enrich").isEmpty else {
             throw ValidationError("no enrich files under \(state.appendingPathComponent("enrich").path): pass the --state-dir enrich was given")
         }

@@ -210,9 +210,7 @@ struct TopicRange {
             throw ValidationError("\(topic) has partitions 0 to \(count - 1), not \(partition)")
         }
         let chosen = (partitions.isEmpty ? Array(0..<count) : partitions).map { TopicPartition(topic: topic, partition: $0) }
-        let consumer = try KafkaConsumer(
-            properties: properties.merging(["group.id": "liaison-tool-\(UUID().uuidString)"]), listener: CommittedOffsetsListener(),
-            logger: Logger(label: "liaison.replay"))
+        let consumer = try toolConsumer(properties)
         defer { consumer.close() }
         var range = TopicRange(starts: [:], ends: [:], estimatedTotal: 0)
         if case let .time(ms)? = from { range.fromTimeMs = ms }
@@ -252,9 +250,7 @@ struct TopicRange {
     func read(properties: KafkaProperties, _ body: (InputRecord) throws -> Void) throws {
         var remaining = Set(starts.filter { $0.value != .max && $0.value < (ends[$0.key] ?? .max) }.keys)
         guard !remaining.isEmpty else { return }
-        let consumer = try KafkaConsumer(
-            properties: properties.merging(["group.id": "liaison-tool-\(UUID().uuidString)"]), listener: CommittedOffsetsListener(),
-            logger: Logger(label: "liaison.replay"))
+        let consumer = try toolConsumer(properties)
         defer { consumer.close() }
         try consumer.assign(starts.filter { remaining.contains($0.key) })
         var next = starts
@@ -281,6 +277,14 @@ struct TopicRange {
             }
         }
     }
+}
+
+/// A consumer for tools that assign partitions themselves: a group of its own that never
+/// commits, so it neither disturbs nor is disturbed by the stages' groups.
+func toolConsumer(_ properties: KafkaProperties) throws(KafkaError) -> KafkaConsumer {
+    try KafkaConsumer(
+        properties: properties.merging(["group.id": "liaison-tool-\(UUID().uuidString)"]), listener: CommittedOffsetsListener(),
+        logger: Logger(label: "liaison.tool"))
 }
 
 /// Keeps records by key and by record type.

@@ -4,7 +4,6 @@ import GRDB
 import LiaisonKafka
 import LiaisonSchema
 import LiaisonStage
-import Logging
 
 /// `liaison trace ID`: why a customer did, or did not, hear from us about one record.
 struct Trace: AsyncParsableCommand {
@@ -32,8 +31,8 @@ struct Trace: AsyncParsableCommand {
     var kafka: [String] = []
 
     func run() async throws {
-        let state = URL(fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["LIAISON_STATE_DIR"] ?? "state", isDirectory: true)
-        let files = FleetFiles(stateDirectory: state)
+        let files = FleetFiles(stateDir: stateDir)
+        let state = files.stateDirectory
         guard ["ingest", "enrich", "rules", "notifier"].contains(where: { !files.files(of: $0).isEmpty }) else {
             throw ValidationError("no stage files under \(state.path): pass the --state-dir the stages were given")
         }
@@ -43,7 +42,8 @@ struct Trace: AsyncParsableCommand {
             cluster.kafka = kafka
             fetcher = try RecordFetcher(properties: cluster.properties(brokers: brokers))
         }
-        let hops = TraceWalk(files: files).walk(from: id)
+        let walk = TraceWalk(files: files)
+        let hops = walk.walk(from: id)
         guard !hops.isEmpty else {
             throw ValidationError("no stage has a ledger entry for '\(id)'; ledger rows are kept for --ledger-retention (default 7d)")
         }
@@ -51,14 +51,14 @@ struct Trace: AsyncParsableCommand {
         for hop in hops {
             print(hop.line)
             if hop.stage == "rules" {
-                for decision in TraceWalk(files: files).decisions(about: hop.inputID) { print("      decision " + decision) }
+                for decision in walk.decisions(about: hop.inputID) { print("      decision " + decision) }
             }
             if hop.stage == "notifier" {
                 if let fetched = fetcher?.fetch(hop.position), let action = try? JSONValueDecoder().decode(ActionV1.self, from: fetched.value) {
                     print("      decision \(action.decision.ruleId) \(action.decision.outcome.rawValue) (pack \(action.decision.packVersion))"
                         + " read \(compactJSON(action.decision.reads))")
                 }
-                for delivery in TraceWalk(files: files).deliveries(of: hop.inputID) { print("      delivery " + delivery) }
+                for delivery in walk.deliveries(of: hop.inputID) { print("      delivery " + delivery) }
             }
         }
     }
@@ -238,10 +238,7 @@ final class RecordFetcher {
     }
 
     func fetch(_ position: RecordPosition, timeout: TimeInterval = 5) -> InputRecord? {
-        guard let consumer = try? KafkaConsumer(
-            properties: properties.merging(["group.id": "liaison-tool-\(UUID().uuidString)", "enable.partition.eof": "false"]),
-            listener: CommittedOffsetsListener(), logger: Logger(label: "liaison.trace"))
-        else { return nil }
+        guard let consumer = try? toolConsumer(properties) else { return nil }
         defer { consumer.close() }
         let partition = TopicPartition(topic: position.topic, partition: position.partition)
         guard (try? consumer.assign([partition: position.offset])) != nil else { return nil }
