@@ -97,11 +97,14 @@ public struct ScenarioSummary: Codable, Sendable, Equatable {
     public var failed: Int
     /// What the data set was built to show, in words.
     public var expectation: String
-    public var met: Bool
+    /// What the run fell short of, in words; empty when the scenario was met.
+    public var shortfalls: [String]
+    /// No shortfalls; kept in report.json so that readers need not know the rule.
+    public private(set) var met: Bool
 
     public init(
         number: Int, title: String, rules: [String], sent: Int, byChannel: [Count], deferred: Int, suppressed: [Count],
-        missed: Int, failed: Int, expectation: String, met: Bool
+        missed: Int, failed: Int, expectation: String, shortfalls: [String]
     ) {
         self.number = number
         self.title = title
@@ -113,7 +116,8 @@ public struct ScenarioSummary: Codable, Sendable, Equatable {
         self.missed = missed
         self.failed = failed
         self.expectation = expectation
-        self.met = met
+        self.shortfalls = shortfalls
+        met = shortfalls.isEmpty
     }
 }
 

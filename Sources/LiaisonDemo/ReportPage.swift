@@ -141,7 +141,7 @@ private struct ReportPage {
                 <td>\(suppressed)</td>\
                 <td class="num">\(quiet(scenario.missed))</td>\
                 <td class="num">\(quiet(scenario.failed))</td>\
-                <td>\(verdict)<div class="expect">\(escapeHTML(scenario.expectation))</div></td>\
+                <td>\(verdict)<div class="expect">\(escapeHTML(scenario.expectation))</div>\(shortfalls(scenario))</td>\
                 </tr>
                 """
         }
@@ -349,6 +349,11 @@ private struct ReportPage {
         counts.isEmpty ? "<span class=\"muted\">—</span>" : counts.map { chip($0, colored: colored) }.joined()
     }
 
+    private func shortfalls(_ scenario: ScenarioSummary) -> String {
+        guard !scenario.shortfalls.isEmpty else { return "" }
+        return "<ul class=\"shortfalls\">" + scenario.shortfalls.map { "<li>\(escapeHTML($0))</li>" }.joined() + "</ul>"
+    }
+
     private func chip(_ entry: Count, colored: Bool) -> String {
         let dot = colored ? "<i class=\"dot \(slotClass(entry.name))\"></i>" : ""
         return "<span class=\"chip\">\(dot)\(escapeHTML(entry.name)) <b>\(DemoFormat.count(entry.count))</b></span>"
@@ -439,6 +444,7 @@ private struct ReportPage {
         .mark{display:inline-block;font-weight:700;padding:2px 10px;border-radius:6px;white-space:nowrap}
         .mark.met{color:var(--good);background:var(--good-bg)}
         .mark.unmet{color:var(--card);background:var(--bad)}
+        .shortfalls{margin:4px 0 0;padding-left:18px;color:var(--bad);font-size:12px}
         .expect{color:var(--muted);font-size:13px;margin-top:6px;min-width:22ch;max-width:40ch}
         .chart-card{margin-top:16px}
         figcaption{font-size:13px;color:var(--muted);text-transform:uppercase;letter-spacing:.05em;margin-bottom:8px}

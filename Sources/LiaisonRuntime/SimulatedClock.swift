@@ -34,7 +34,11 @@ public final class SimulatedClock: Sendable {
         public func write(to file: URL) throws {
             let staging = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(UUID().uuidString)")
             try JSONEncoder().encode(self).write(to: staging)
-            _ = try FileManager.default.replaceItemAt(file, withItemAt: staging)
+            guard rename(staging.path, file.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(at: staging)
+                throw ConfigurationError("cannot write the clock file \(file.path): \(reason)")
+            }
         }
 
         public static func read(from file: URL) throws(ConfigurationError) -> Setting {

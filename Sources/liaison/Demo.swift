@@ -23,6 +23,8 @@ struct Demo: AsyncParsableCommand {
             stages' SQLite files and logs, the sinks' mail, report.html and report.json.
             """)
 
+    private static let profileType = "customer.profile.updated"
+
     @OptionGroup var cluster: ClusterOptions
 
     @Option(help: "Customers in the data set.")
@@ -77,10 +79,12 @@ struct Demo: AsyncParsableCommand {
         let run = UUID().uuidString.prefix(8).lowercased()
         let fleet = try DemoFleet(
             stages: paths.stages(upstream: data.topics, group: { "liaison-demo-\(run)-\($0)" }),
+            // A killed stage's partitions move on after 6 s; the embedded broker holds an empty
+            // fetch for its whole wait, so 50 ms keeps each hop short against a clock at 600x.
             common: [
                 "--brokers", broker.bootstrap, "--state-dir", paths.stages.path, "--clock-file", clock.path,
                 "--admin-port", "off", "--log-format", "json", "--batch-max-wait-ms", "20",
-                "--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=500",
+                "--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=500", "--kafka", "fetch.wait.max.ms=50",
             ] + cluster.kafka.flatMap { ["--kafka", $0] },
             logs: paths.logs)
         let lag = DemoLag(
@@ -97,7 +101,12 @@ struct Demo: AsyncParsableCommand {
         let history = data.records.prefix { $0.time < timeline.liveStart }
         let live = data.records.dropFirst(history.count)
 
-        try producer.sendAndWait(history.map(\.outputRecord))
+        // Ingest reads its input topics independently, so a booking published with the profiles
+        // could be judged before its customer is known; the profiles go first and settle.
+        let profiles = history.filter { $0.type == Self.profileType }
+        try producer.sendAndWait(profiles.map(\.outputRecord))
+        try await view.waitUntilSettled(phase: "profiles", simulated: timeline.liveStart, expectedIngest: profiles.count, limit: 120)
+        try producer.sendAndWait(history.filter { $0.type != Self.profileType }.map(\.outputRecord))
         view.note("published \(history.count) history records (\(data.customerCount) customers, 90 days); the clock stands at \(timeline.liveStart.isoMinute)")
         try await view.waitUntilSettled(phase: "history", simulated: timeline.liveStart, expectedIngest: history.count, limit: 300)
 
@@ -124,7 +133,7 @@ struct Demo: AsyncParsableCommand {
                 }
             }
             if let crash = fleet.unexpectedExit() {
-                throw ValidationError("\(crash.stage) exited with status \(crash.status):\n\(crash.logTail)")
+                throw CommandFailure("\(crash.stage) exited with status \(crash.status):\n\(crash.logTail)")
             }
             if now >= timeline.liveEnd, pending.isEmpty { break }
             view.refresh(phase: "live", simulated: now)
@@ -153,7 +162,7 @@ struct Demo: AsyncParsableCommand {
         console.say("report: \(html.path)")
         let unmet = report.scenarios.filter { !$0.met }
         guard unmet.isEmpty, report.sinks.duplicates == 0 else {
-            throw ValidationError(
+            throw CommandFailure(
                 "the run did not show everything it should: "
                     + (unmet.map { "scenario \($0.number) (\($0.title))" } + (report.sinks.duplicates > 0 ? ["\(report.sinks.duplicates) duplicate messages"] : []))
                     .joined(separator: ", ") + "; see the report and the logs in \(paths.logs.path)")

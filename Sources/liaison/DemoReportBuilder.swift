@@ -72,21 +72,26 @@ struct DemoReportBuilder {
             sent = deferred.compactMap { tally.finalReceipt(of: $0) }.filter { $0.status == .sent }
         }
         let missed = finals.filter { $0.status == .missed }.count
-        let met: Bool
+        var shortfalls: [String] = []
         if let expectation {
-            let reasons = Set(suppressed)
-            met = sent.count >= expectation.minimumSent
-                && expectation.expectsSuppressed.allSatisfy { wanted in reasons.contains { $0.contains(wanted) } }
-                && (!expectation.expectsMissed || missed > 0)
-                && (scenario.number != 9 || Set(sent.compactMap(\.channel)).count >= 3)
-        } else {
-            met = !sent.isEmpty
+            if sent.count < expectation.minimumSent {
+                shortfalls.append("\(sent.count) sent, the script has at least \(expectation.minimumSent)")
+            }
+            let heldOrMissed = actions.flatMap { tally.receipts[$0] ?? [] }.filter { $0.status == .deferred || $0.status == .missed }
+            let reasons = Set(suppressed + heldOrMissed.compactMap(\.reason))
+            for wanted in expectation.expectsSuppressed where !reasons.contains(where: { $0.contains(wanted) }) {
+                shortfalls.append("nothing held back for \(wanted)")
+            }
+            if expectation.expectsMissed, missed == 0 { shortfalls.append("nothing missed, the script has a missed engagement") }
+            if scenario.number == 9, Set(sent.compactMap(\.channel)).count < 3 { shortfalls.append("fewer than three channels used") }
+        } else if sent.isEmpty {
+            shortfalls.append("nothing sent")
         }
         return ScenarioSummary(
             number: scenario.number, title: scenario.title, rules: scenario.rules, sent: sent.count,
             byChannel: counted(sent.map { $0.channel ?? "unknown" }), deferred: deferred.count, suppressed: counted(suppressed),
             missed: missed, failed: finals.filter { $0.status == .failed }.count,
-            expectation: expectation?.description ?? "at least one engagement", met: met)
+            expectation: expectation?.description ?? "at least one engagement", shortfalls: shortfalls)
     }
 
     private func timeline(of customer: String, story: String) -> CustomerTimeline {

@@ -85,7 +85,7 @@ struct DemoPaths {
               webhooks:
                 default:
                   url: \(http.url("/webhook"))
-                  secret: "\(secret)"
+                  secret: "whsec_\(secret)"
                   timeout: 10s
 
             """
@@ -175,6 +175,7 @@ final class DemoConsole {
                 title.padding(toLength: 46, withPad: " ", startingAt: 0) + String(scenario.sent).leftPadded(6)
                     + String(scenario.deferred).leftPadded(10) + String(suppressed).leftPadded(12)
                     + String(scenario.missed).leftPadded(8) + String(scenario.failed).leftPadded(8))
+            for shortfall in scenario.shortfalls { say("      short of the script: \(shortfall)") }
         }
         let letters = report.deadLetters.reduce(0) { $0 + $1.count }
         say("dead letters: \(letters) (\(report.deadLetters.map { "\($0.stage)/\($0.reason) \($0.count)" }.joined(separator: ", ")))")

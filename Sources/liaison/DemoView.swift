@@ -61,10 +61,10 @@ struct DemoView {
         var why = ""
         while agreed < 2 {
             guard Date() < deadline else {
-                throw ValidationError("the fleet did not settle within \(Int(limit)) s after the \(phase) phase (\(why)); see the logs in \(fleet.logFile(of: "ingest").deletingLastPathComponent().path)")
+                throw CommandFailure("the fleet did not settle within \(Int(limit)) s after the \(phase) phase (\(why)); see the logs in \(fleet.logFile(of: "ingest").deletingLastPathComponent().path)")
             }
             if let crash = fleet.unexpectedExit() {
-                throw ValidationError("\(crash.stage) exited with status \(crash.status):\n\(crash.logTail)")
+                throw CommandFailure("\(crash.stage) exited with status \(crash.status):\n\(crash.logTail)")
             }
             refresh(phase: phase, simulated: simulated)
             try await Task.sleep(for: .milliseconds(500))

@@ -44,7 +44,7 @@ struct Sinks: AsyncParsableCommand {
         } catch {
             // NIO's bind error names the system call; the cause is what the operator can act on.
             let cause = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
-            throw SinksError(description: "the HTTP sink cannot listen on \(host):\(httpPort): \(cause)")
+            throw CommandFailure("the HTTP sink cannot listen on \(host):\(httpPort): \(cause)")
         }
         do {
             try await smtp.start()
@@ -73,11 +73,6 @@ struct Sinks: AsyncParsableCommand {
         var tally = HTTPTally()
         announce(tally.summary(http: http, smtp: smtp) + " (final)")
     }
-}
-
-/// A sink that could not start, said as the operator needs to read it.
-private struct SinksError: Error, CustomStringConvertible {
-    var description: String
 }
 
 /// Prints the counts every 10 s until a shutdown signal.

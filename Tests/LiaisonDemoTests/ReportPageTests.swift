@@ -26,15 +26,15 @@ final class ReportPageTests: XCTestCase {
                     number: 1, title: "Surplus to a 30-day CD", rules: ["surplus-to-cd"], sent: 14,
                     byChannel: [Count(name: "push", count: 9), Count(name: "email", count: 5)], deferred: 2,
                     suppressed: [Count(name: "no marketing consent", count: 3), Count(name: "already holds a CD", count: 1)], missed: 0,
-                    failed: 0, expectation: "Offers only to consenting customers without a CD, once per 30 days.", met: true),
+                    failed: 0, expectation: "Offers only to consenting customers without a CD, once per 30 days.", shortfalls: []),
                 ScenarioSummary(
                     number: 4, title: "The 24-hour check-in reminder", rules: ["checkin-reminder", "checkin-missed"], sent: 30,
                     byChannel: [Count(name: "sms", count: 18), Count(name: "push", count: 12)], deferred: 0, suppressed: [], missed: 1,
-                    failed: 0, expectation: "Every reminder fires once; the one due while rules was down fires on restart.", met: true),
+                    failed: 0, expectation: "Every reminder fires once; the one due while rules was down fires on restart.", shortfalls: []),
                 ScenarioSummary(
                     number: 5, title: "Sense and respond " + Self.hostile, rules: ["negative-feedback"], sent: 0, byChannel: [], deferred: 0,
                     suppressed: [Count(name: Self.hostile, count: 2)], missed: 0, failed: 1, expectation: "Expected " + Self.hostile,
-                    met: false),
+                    shortfalls: ["no suppression for " + Self.hostile]),
             ],
             channels: [Count(name: "push", count: 21), Count(name: "sms", count: 18), Count(name: "email", count: 5)],
             locales: [Count(name: "en-US", count: 30), Count(name: "de-DE", count: 10), Count(name: "zh-Hans-CN", count: 4)],
@@ -108,6 +108,8 @@ final class ReportPageTests: XCTestCase {
         XCTAssertEqual(row(1, in: html).contains("✓ met"), true)
         XCTAssertEqual(row(5, in: html).contains("✗ not met"), true)
         XCTAssertEqual(row(5, in: html).contains("✓ met"), false)
+        XCTAssertTrue(row(5, in: html).contains("<ul class=\"shortfalls\"><li>no suppression for "))
+        XCTAssertFalse(row(1, in: html).contains("shortfalls"))
         XCTAssertTrue(html.contains("<b>2/3</b><span>scenarios met</span>"))
     }
 

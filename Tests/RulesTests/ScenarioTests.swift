@@ -509,7 +509,7 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(update.template, "behaviour.changed")
         XCTAssertEqual(update.channelClass, .crmUpdate)
         XCTAssertEqual(update.priority, .normal)
-        XCTAssertNil(update.validUntil, "no expiry")
+        XCTAssertEqual(update.validUntil?.text, "2026-11-22T08:00:00.000Z", "two days")
         XCTAssertEqual(update.payload.keys.sorted(), ["activityZScore", "spendZScore"])
         XCTAssertEqual(number(update.payload["spendZScore"]), "3.5")
         XCTAssertEqual(number(update.payload["activityZScore"]), "0.4")
@@ -543,6 +543,16 @@ final class ScenarioTests: XCTestCase {
             "txn-b7", at: "2026-11-27T08:00:00Z", customer: "cust-71", balanceAfter: 1700, cashNeed: nil, surplus: nil,
             spendZScore: 3.6, activityZScore: 0.1)).map(\.id), ["behaviour-changed@enrich:txn-b7"])
         XCTAssertEqual(harness.actions.count, 3)
+
+        // A departure reported three days late is suppressed here, not missed at the notifier.
+        XCTAssertEqual(try harness.send(transaction(
+            "txn-b8", at: "2026-11-24T08:00:00Z", customer: "cust-74", balanceAfter: 900, cashNeed: nil, surplus: nil,
+            spendZScore: 4.1, activityZScore: 0)), [])
+        let late = try XCTUnwrap(try harness.decisions(of: "cust-74").last)
+        XCTAssertEqual(late.outcome, .suppressed)
+        XCTAssertEqual(
+            late.reason,
+            "expired: the event of 2026-11-24T08:00:00Z was worth acting on until 2026-11-26T08:00:00.000Z, and it is 2026-11-27T08:00:00.000Z now")
     }
 
     // MARK: 8. Records kept in sync
@@ -557,7 +567,7 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(update.template, "crm.invoice-paid")
         XCTAssertEqual(update.channelClass, .crmUpdate)
         XCTAssertEqual(update.priority, .normal)
-        XCTAssertNil(update.validUntil)
+        XCTAssertEqual(update.validUntil?.text, "2027-11-18T13:45:10.000Z", "a late update still makes the record right")
         XCTAssertEqual(update.payload.keys.sorted(), ["amount", "currency", "invoiceId", "orderId", "paidAt"])
         XCTAssertEqual(update.payload["invoiceId"], .string("INV-2026-0117"))
         XCTAssertEqual(update.payload["orderId"], .string("ORD-5531"))
@@ -578,6 +588,12 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(notice.payload, JSONObject(["caseId": .string("CASE-881"), "topic": .string("card-replacement")]))
         XCTAssertEqual(notice.recipient?.email, "cust-81@example.com")
         XCTAssertEqual(try harness.decisions(of: "cust-81"), [])
+
+        // A backlog of two months is still synced.
+        let backlog = try harness.send(record(
+            id: "inv-evt-2", type: "finance.invoice.paid", time: "2026-09-18T09:00:00Z", customer: "cust-82",
+            data: ["invoiceId": "INV-2026-0042", "orderId": "ORD-4410", "amount": 80, "currency": "EUR"]))
+        XCTAssertEqual(backlog.map(\.id), ["invoice-paid-crm-update@enrich:inv-evt-2"])
     }
 
     // MARK: Exactly once and deterministic
