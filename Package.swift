@@ -108,6 +108,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"), logging,
             ]
         ),
+        .target(name: "LiaisonAudit", dependencies: ["LiaisonSchema", "LiaisonSinks", "LiaisonStage"]),
         .executableTarget(
             name: "liaison-notifier",
             dependencies: ["Notifier", "NotifierRuntime", "LiaisonRuntime", "LiaisonSchema", argumentParser]
@@ -123,7 +124,7 @@ let package = Package(
             name: "liaison",
             dependencies: [
                 "Counter", "Ingest", "Enrich", "EnrichStore", "Rules", "RulesStore", "Notifier", "NotifierRuntime", "NotifierStore", "LiaisonSinks", "LiaisonDemo",
-                "LiaisonRuntime", "LiaisonKafka", "LiaisonSchema", "LiaisonStore", grdb, argumentParser, logging,
+                "LiaisonAudit", "LiaisonRuntime", "LiaisonKafka", "LiaisonSchema", "LiaisonStore", grdb, argumentParser, logging,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -163,12 +164,14 @@ let package = Package(
             name: "LiaisonDemoTests",
             dependencies: ["LiaisonDemo", "Ingest", "Enrich", "LiaisonSchema", "LiaisonStage", "SchemaChecking", .product(name: "Yams", package: "Yams")]
         ),
+        .testTarget(name: "LiaisonAuditTests", dependencies: ["LiaisonAudit", "LiaisonSchema", "LiaisonSinks", "LiaisonStage"]),
         .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "Counter", "CounterStore", "LiaisonKafka", "LiaisonSchema", grdb, logging]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "LiaisonKafka", "LiaisonStage", "LiaisonSchema", "LiaisonRuntime", "Counter", "CounterStore", "Ingest", "Enrich",
                 "LiaisonSinks", "LiaisonDemo", "Notifier", "NotifierRuntime", "NotifierStore", "SchemaChecking", grdb, logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ]

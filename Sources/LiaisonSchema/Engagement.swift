@@ -246,6 +246,10 @@ public struct DecisionRecordV1: OpenFields, Sendable, Equatable {
 public enum DeliveryStatus: String, ClosedSet {
     case sent, deferred, suppressed, failed, missed
     public init(from decoder: any Decoder) throws { self = try Self.decodeClosedSet(decoder) }
+
+    /// Whether the receipt ends its action: every status but `deferred`, which says when
+    /// delivery will be tried and is followed by the final one.
+    public var isFinal: Bool { self != .deferred }
 }
 
 /// What became of an action: one final receipt per action (after any `deferred` ones).

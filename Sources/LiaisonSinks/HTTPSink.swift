@@ -25,12 +25,17 @@ public final class HTTPSink: Sendable {
         /// Judges each request's signature (with `WebhookSignature` in the tests); a request
         /// that fails is answered 401, counted in `badSignatures` and never a delivery.
         public var signatureCheck: (@Sendable (RecordedRequest) -> Bool)?
+        /// Whether `GET /sinks/report` answers with `report()` (and is not recorded as a request),
+        /// for `liaison audit --sinks`.
+        public var servesReport: Bool
+        /// The SMTP sink whose counts the report includes.
+        public var reportedMail: SMTPSink?
         public var logger: Logger
 
         public init(
             port: Int = 0, host: String = "127.0.0.1", idempotencyHeaders: [String] = ["Idempotency-Key", "webhook-id"],
             keepsRequests: Bool = true, maximumBodySize: Int = 1 << 20, signatureCheck: (@Sendable (RecordedRequest) -> Bool)? = nil,
-            logger: Logger = HTTPSink.quietLogger
+            servesReport: Bool = false, reportedMail: SMTPSink? = nil, logger: Logger = HTTPSink.quietLogger
         ) {
             self.port = port
             self.host = host
@@ -38,6 +43,8 @@ public final class HTTPSink: Sendable {
             self.keepsRequests = keepsRequests
             self.maximumBodySize = maximumBodySize
             self.signatureCheck = signatureCheck
+            self.servesReport = servesReport
+            self.reportedMail = reportedMail
             self.logger = logger
         }
     }
@@ -78,6 +85,7 @@ public final class HTTPSink: Sendable {
         var badSignatures = 0
         var messageIDs: [String: String] = [:]
         var arrivals: [String: Int] = [:]
+        var paths: [String: SinkReport.HTTPPath] = [:]
         var nextMessageNumber = 1
     }
 
@@ -200,6 +208,13 @@ public final class HTTPSink: Sendable {
         records.withLock { $0.messageIDs[key] }
     }
 
+    /// Per path: requests, keys, deliveries and duplicates; with the SMTP sink's counts when
+    /// `reportedMail` is set. What `GET /sinks/report` answers.
+    public func report() -> SinkReport {
+        let paths = records.withLock { $0.paths.values.sorted { $0.path < $1.path } }
+        return SinkReport(http: paths, mail: configuration.reportedMail?.report)
+    }
+
     /// Forgets every request, count and message id; scripts stay.
     public func reset() {
         records.withLock { $0 = Records() }
@@ -208,6 +223,9 @@ public final class HTTPSink: Sendable {
     // MARK: Answering
 
     private func respond(to request: Request) async throws -> Response {
+        if configuration.servesReport, request.method == .get, request.uri.path == SinkReport.path {
+            return try reportResponse()
+        }
         var request = request
         let body: ByteBuffer
         do {
@@ -250,6 +268,13 @@ public final class HTTPSink: Sendable {
             })
     }
 
+    private func reportResponse() throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(report()))))
+    }
+
     private func idempotencyKey(in headers: HTTPFields) -> String? {
         for name in idempotencyNames {
             if let field = headers.first(where: { $0.name.canonicalName == name }) { return field.value }
@@ -263,17 +288,34 @@ public final class HTTPSink: Sendable {
         request.status = reply.hangs ? nil : reply.status
         let succeeds = !reply.hangs && (200..<300).contains(reply.status)
         let keepsRequests = configuration.keepsRequests
+        let path = request.path
+        let key = request.idempotencyKey
         return records.withLock { records in
             records.requestCount += 1
-            if let key = request.idempotencyKey { records.arrivals[key, default: 0] += 1 }
+            var tally = records.paths[path] ?? SinkReport.HTTPPath(path: path)
+            defer { records.paths[path] = tally }
+            tally.requests += 1
+            if let key {
+                records.arrivals[key, default: 0] += 1
+                switch records.arrivals[key] {
+                case 1: tally.keys += 1
+                case 2: tally.keysReceivedMoreThanOnce += 1
+                default: break
+                }
+            }
             if request.signatureValid == false { records.badSignatures += 1 }
             if keepsRequests { records.requests.append(request) }
             guard succeeds else { return nil }
-            if let key = request.idempotencyKey, let known = records.messageIDs[key] { return known }
+            if let key, let known = records.messageIDs[key] {
+                tally.duplicates += 1
+                if !tally.duplicateKeys.contains(key) { tally.duplicateKeys.append(key) }
+                return known
+            }
             let messageID = "msg-\(records.nextMessageNumber)"
             records.nextMessageNumber += 1
             records.deliveries += 1
-            if let key = request.idempotencyKey { records.messageIDs[key] = messageID }
+            tally.deliveries += 1
+            if let key { records.messageIDs[key] = messageID }
             return messageID
         }
     }

@@ -49,6 +49,7 @@ public final class SMTPSink: Sendable {
         var acceptedCount = 0
         var duplicateCount = 0
         var messageIDs: Set<String> = []
+        var duplicatedMessageIDs: [String] = []
     }
 
     private struct Lifecycle {
@@ -133,6 +134,17 @@ public final class SMTPSink: Sendable {
     /// Messages taken whose Message-ID had been taken before: what a customer received twice.
     public var duplicateCount: Int { records.withLock { $0.duplicateCount } }
 
+    /// The Message-IDs taken more than once, in order of their first duplicate.
+    public var duplicatedMessageIDs: [String] { records.withLock { $0.duplicatedMessageIDs } }
+
+    /// The counts as the HTTP sink's report carries them.
+    public var report: SinkReport.Mail {
+        records.withLock {
+            SinkReport.Mail(
+                taken: $0.messageCount, distinct: $0.acceptedCount, duplicates: $0.duplicateCount, duplicateMessageIDs: $0.duplicatedMessageIDs)
+        }
+    }
+
     /// Forgets every message and count; the script stays.
     public func reset() {
         records.withLock { $0 = Records() }
@@ -209,6 +221,7 @@ public final class SMTPSink: Sendable {
             let queueID = "LS\(records.messageCount)"
             if let id = mail.messageID, !records.messageIDs.insert(id).inserted {
                 records.duplicateCount += 1
+                if !records.duplicatedMessageIDs.contains(id) { records.duplicatedMessageIDs.append(id) }
             } else {
                 records.acceptedCount += 1
             }

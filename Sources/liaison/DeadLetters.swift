@@ -29,9 +29,8 @@ struct DeadLetterCommands: AsyncParsableCommand {
         /// Every selected dead letter with its own position in the dead-letter topic.
         func read() throws -> [(position: RecordPosition, letter: DeadLetterV1)] {
             let properties = try cluster.properties(brokers: try cluster.requiredBrokers())
-            let range = try TopicRange.resolve(topic: topic, partitions: [], properties: properties, from: nil, to: nil)
             var selected: [(RecordPosition, DeadLetterV1)] = []
-            try range.read(properties: properties) { record in
+            try TopicRange.readWhole(topic, properties: properties) { record in
                 guard let letter = try? JSONValueDecoder().decode(DeadLetterV1.self, from: record.value) else { return }
                 if let stage, letter.stage != stage { return }
                 if let reason, letter.reason != reason { return }

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import LiaisonAudit
+import LiaisonStage
 
 /// Reads the stages' partition files while the stages write them (read-only, waiting out
 /// their locks), as an operator with sqlite3 would.
@@ -27,11 +29,28 @@ struct FleetFiles {
         return names.filter { $0.hasSuffix(".sqlite") }.sorted().map { directory.appendingPathComponent($0) }
     }
 
+    /// The topic and partition a file is named after: `<topic>-<partition>.sqlite`.
+    static func partition(of file: URL) -> (topic: String, partition: Int32) {
+        let name = file.deletingPathExtension().lastPathComponent
+        guard let dash = name.lastIndex(of: "-"), let partition = Int32(name[name.index(after: dash)...]) else { return (name, 0) }
+        return (String(name[..<dash]), partition)
+    }
+
+    /// Reads a file, or nil when it cannot be read: for tools that show what is there.
     func read<T>(_ file: URL, _ body: (Database) throws -> T) -> T? {
+        try? reading(file, body)
+    }
+
+    /// Reads a file, or says which one could not be read: for tools whose answer would be wrong without it.
+    func reading<T>(_ file: URL, _ body: (Database) throws -> T) throws -> T {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
-        return try? DatabaseQueue(path: file.path, configuration: configuration).read(body)
+        do {
+            return try DatabaseQueue(path: file.path, configuration: configuration).read(body)
+        } catch {
+            throw CommandFailure("cannot read \(file.path): \(error)")
+        }
     }
 
     func ledgerCounts(of stage: String) -> LedgerCounts {
@@ -48,5 +67,42 @@ struct FleetFiles {
             }
         }
         return counts
+    }
+
+    /// Ledger rows of one file, read in `db`: every row, or those a WHERE clause picks.
+    static func ledgerRows(
+        stage: String, file: URL, in db: Database, where condition: String? = nil, arguments: StatementArguments = []
+    ) throws -> [LedgerRow] {
+        guard try db.tableExists("liaison_ledger") else { return [] }
+        let partition = partition(of: file).partition
+        let sql = "SELECT * FROM liaison_ledger" + (condition.map { " WHERE \($0)" } ?? "") + " ORDER BY seq"
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            let outputs: String = row["output_ids"]
+            return LedgerRow(
+                stage: stage, inputID: row["input_id"], position: RecordPosition(topic: row["topic"], partition: partition, offset: row["offset"]),
+                verdict: row["verdict"], reason: row["reason"], outputs: outputs.isEmpty ? [] : outputs.components(separatedBy: "\n"),
+                processedAtMs: row["processed_at_ms"])
+        }
+    }
+
+    /// Every ledger row of a stage, over all its files.
+    func ledgerRows(of stage: String) throws -> [LedgerRow] {
+        try files(of: stage).flatMap { file in
+            try reading(file) { db in try Self.ledgerRows(stage: stage, file: file, in: db) }
+        }
+    }
+
+    /// Where the stage resumes each topic of each partition file: `[topic: [partition: next offset]]`.
+    func checkpoints(of stage: String) throws -> [String: [Int32: Int64]] {
+        var checkpoints: [String: [Int32: Int64]] = [:]
+        for file in files(of: stage) {
+            let partition = Self.partition(of: file).partition
+            let rows = try reading(file) { db -> [Row] in
+                guard try db.tableExists("liaison_offsets") else { return [] }
+                return try Row.fetchAll(db, sql: "SELECT topic, next_offset FROM liaison_offsets")
+            }
+            for row in rows { checkpoints[row["topic"], default: [:]][partition] = row["next_offset"] }
+        }
+        return checkpoints
     }
 }

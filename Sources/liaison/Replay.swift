@@ -136,7 +136,8 @@ struct Replay: AsyncParsableCommand {
         let emitted: Sandbox.Outcome
         switch through {
         case "ingest":
-            emitted = Sandbox.run(IngestStage(configuration: try loadIngest()) { Date().epochMilliseconds }, state: NoState(), selected)
+            let stage = IngestStage(configuration: try IngestConfiguration.given(ingestConfig)) { Date().epochMilliseconds }
+            emitted = Sandbox.run(stage, state: NoState(), selected)
         case "rules":
             emitted = Sandbox.run(RulesStage(pack: try loadPack()), state: RulesState(), selected)
         default:
@@ -151,15 +152,6 @@ struct Replay: AsyncParsableCommand {
             return try RulePack(file: rules)
         } catch {
             throw ValidationError("the rule pack \(rules) does not load:\n\(error)")
-        }
-    }
-
-    private func loadIngest() throws -> IngestConfiguration {
-        guard let path = ingestConfig ?? ProcessInfo.processInfo.environment["LIAISON_INGEST_CONFIG"] else { return IngestConfiguration() }
-        do {
-            return try IngestConfiguration(yaml: String(contentsOfFile: path, encoding: .utf8))
-        } catch {
-            throw ValidationError("the ingest file \(path) does not load: \(error)")
         }
     }
 
@@ -243,6 +235,15 @@ struct TopicRange {
             let start = range.starts[partition]!
             return start == .max ? total : total + Int(max(0, (range.ends[partition] ?? highs[partition]!) - start))
         }
+        return range
+    }
+
+    /// Reads every record the topic holds now, each partition in offset order up to its end;
+    /// returns the range read.
+    @discardableResult
+    static func readWhole(_ topic: String, properties: KafkaProperties, _ body: (InputRecord) throws -> Void) throws -> TopicRange {
+        let range = try resolve(topic: topic, partitions: [], properties: properties, from: nil, to: nil)
+        try range.read(properties: properties, body)
         return range
     }
 

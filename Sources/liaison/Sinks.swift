@@ -15,8 +15,9 @@ struct Sinks: AsyncParsableCommand {
         discussion: """
             The SMTP sink speaks plain SMTP (set the notifier's email security to plain) and accepts any AUTH \
             credentials. The HTTP sink answers every path with 200 and a message id: point SMS at /sms, push \
-            at /push and webhooks at any other path (/webhook). A summary line is printed every 10 s; SIGTERM \
-            or SIGINT stops both sinks.
+            at /push and webhooks at any other path (/webhook). GET /sinks/report on the HTTP port answers with \
+            both sinks' counts as JSON, duplicates named (what `liaison audit --sinks` reads). A summary line is \
+            printed every 10 s; SIGTERM or SIGINT stops both sinks.
             """)
 
     @Option(help: "The HTTP sink's port (SMS, push and webhooks).")
@@ -35,10 +36,11 @@ struct Sinks: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let http = HTTPSink(configuration: HTTPSink.Configuration(port: httpPort, host: host))
         // Messages are not kept: nothing here reads them and a long run must not grow; counts are
-        // kept either way. The HTTP sink keeps its requests, which the per-path counts come from.
+        // kept either way. The HTTP sink keeps its requests too, for the same reason.
         let smtp = SMTPSink(SMTPSink.Configuration(port: smtpPort, host: host, keepsMessages: false, acceptsAuth: true))
+        let http = HTTPSink(
+            configuration: HTTPSink.Configuration(port: httpPort, host: host, keepsRequests: false, servesReport: true, reportedMail: smtp))
         do {
             try await http.start()
         } catch {
@@ -62,69 +64,42 @@ struct Sinks: AsyncParsableCommand {
         announce("  LIAISON_SMS_URL=\(base)/sms")
         announce("  LIAISON_PUSH_URL=\(base)/push")
         announce("  LIAISON_WEBHOOK_URL=\(base)/webhook")
+        announce("both sinks' counts: GET \(base)\(SinkReport.path) (liaison audit --sinks \(base))")
         announce("a summary every 10 s; stop with Ctrl-C")
 
         let group = ServiceGroup(
-            services: [SinkSummary(http: http, smtp: smtp)], gracefulShutdownSignals: [.sigterm, .sigint],
+            services: [SinkSummary(http: http)], gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "liaison.sinks"))
         try await group.run()
         await smtp.stop()
         await http.stop()
-        var tally = HTTPTally()
-        announce(tally.summary(http: http, smtp: smtp) + " (final)")
+        announce(summary(http.report()) + " (final)")
     }
 }
 
 /// Prints the counts every 10 s until a shutdown signal.
 private struct SinkSummary: Service {
     let http: HTTPSink
-    let smtp: SMTPSink
 
     func run() async throws {
         // Cancelled at the signal, so the sleep never holds up shutdown.
         try? await cancelWhenGracefulShutdown { () async throws -> Void in
-            var tally = HTTPTally()
             while true {
                 try await Task.sleep(for: .seconds(10))
-                announce(tally.summary(http: http, smtp: smtp))
+                announce(summary(http.report()))
             }
         }
     }
 }
 
-/// The HTTP sink's requests counted by kind, and its duplicates: successful answers to an
-/// idempotency key that had been answered with success before, which a provider honouring keys
-/// would drop but which mean the notifier sent the same message twice. Each look counts only the
-/// requests that arrived since the last one.
-private struct HTTPTally {
-    private var counted = 0
-    private var sms = 0
-    private var push = 0
-    private var webhook = 0
-    private var duplicates = 0
-    private var deliveredKeys: Set<String> = []
-
-    mutating func summary(http: HTTPSink, smtp: SMTPSink) -> String {
-        let requests = http.requests
-        for request in requests.dropFirst(counted) {
-            if request.path.hasPrefix("/sms") {
-                sms += 1
-            } else if request.path.hasPrefix("/push") {
-                push += 1
-            } else {
-                webhook += 1
-            }
-            if let key = request.idempotencyKey, let status = request.status, (200..<300).contains(status),
-                !deliveredKeys.insert(key).inserted
-            {
-                duplicates += 1
-            }
-        }
-        counted = requests.count
-        let emailDuplicates = smtp.duplicateCount
-        return "\(Date().formatted(.iso8601)) messages \(smtp.messageCount) · sms \(sms) · push \(push) · webhook \(webhook) · "
-            + "duplicates \(emailDuplicates + duplicates) (email \(emailDuplicates), http \(duplicates))"
-    }
+/// Requests by channel and the duplicates: messages a customer would have received twice.
+private func summary(_ report: SinkReport) -> String {
+    let requests = Dictionary(report.http.map { ($0.channel, $0.requests) }, uniquingKeysWith: +)
+    let httpDuplicates = report.http.reduce(0) { $0 + $1.duplicates }
+    let emailDuplicates = report.mail?.duplicates ?? 0
+    return "\(Date().formatted(.iso8601)) messages \(report.mail?.taken ?? 0) · sms \(requests["sms", default: 0]) · "
+        + "push \(requests["push", default: 0]) · webhook \(requests["webhook", default: 0]) · "
+        + "duplicates \(emailDuplicates + httpDuplicates) (email \(emailDuplicates), http \(httpDuplicates))"
 }
 
 /// Straight to standard output, unbuffered, so lines reach a container's log as they are written.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import LiaisonAudit
 import LiaisonKafka
 import LiaisonSchema
 import LiaisonStage
@@ -49,7 +50,7 @@ struct Trace: AsyncParsableCommand {
         }
         print("trace \(id)")
         for hop in hops {
-            print(hop.line)
+            print(hop.traceLine)
             if hop.stage == "rules" {
                 for decision in walk.decisions(about: hop.inputID) { print("      decision " + decision) }
             }
@@ -64,21 +65,13 @@ struct Trace: AsyncParsableCommand {
     }
 }
 
-/// One stage's ledger entry for a record.
-struct TraceHop {
-    var stage: String
-    var inputID: String
-    var position: RecordPosition
-    var verdict: String
-    var reason: String?
-    var outputs: [String]
-    var processedAt: Date
-
-    var line: String {
+extension LedgerRow {
+    /// One hop of a trace: the stage, where it read the record, when, the verdict and what it emitted.
+    var traceLine: String {
         let outcome = reason.map { "\(verdict) (\($0))" } ?? verdict
         let emitted = outputs.isEmpty ? "" : " → " + outputs.joined(separator: ", ")
         return "  \(stage.padding(toLength: 8, withPad: " ", startingAt: 0)) \(position.topic)/\(position.partition)@\(position.offset)  "
-            + "\(Timestamp(processedAt).text)  \(inputID)  \(outcome)\(emitted)"
+            + "\(Timestamp(epochMilliseconds: processedAtMs).text)  \(inputID)  \(outcome)\(emitted)"
     }
 }
 
@@ -88,8 +81,8 @@ struct TraceWalk {
     let files: FleetFiles
     static let stages = ["ingest", "enrich", "rules", "notifier"]
 
-    func walk(from id: String) -> [TraceHop] {
-        var hops: [TraceHop] = []
+    func walk(from id: String) -> [LedgerRow] {
+        var hops: [LedgerRow] = []
         var frontier = Set([id])
         var started = false
         for stage in Self.stages {
@@ -109,25 +102,14 @@ struct TraceWalk {
 
     /// The rows whose input is one of the ids; `loose` also matches an upstream id given
     /// without its source, or an id found among a row's outputs.
-    private func entries(in stage: String, matching ids: Set<String>, loose: Bool) -> [TraceHop] {
+    private func entries(in stage: String, matching ids: Set<String>, loose: Bool) -> [LedgerRow] {
         guard !ids.isEmpty else { return [] }
         return files.files(of: stage).flatMap { file in
-            files.read(file) { db -> [TraceHop] in
-                guard try db.tableExists("liaison_ledger") else { return [] }
-                var rows: [Row] = []
-                for id in ids {
-                    rows += try Row.fetchAll(
-                        db, sql: "SELECT * FROM liaison_ledger WHERE input_id = ?" + (loose ? " OR input_id LIKE ? ESCAPE '\\'" : ""),
+            files.read(file) { db -> [LedgerRow] in
+                try ids.flatMap { id in
+                    try FleetFiles.ledgerRows(
+                        stage: stage, file: file, in: db, where: "input_id = ?" + (loose ? " OR input_id LIKE ? ESCAPE '\\'" : ""),
                         arguments: loose ? [id, "%|" + escapedLike(id)] : [id])
-                }
-                let partition = Int32(file.deletingPathExtension().lastPathComponent.split(separator: "-").last ?? "") ?? 0
-                return rows.map { row in
-                    TraceHop(
-                        stage: stage, inputID: row["input_id"],
-                        position: RecordPosition(topic: row["topic"], partition: partition, offset: row["offset"]),
-                        verdict: row["verdict"], reason: row["reason"],
-                        outputs: (row["output_ids"] as String).split(separator: "\n").map(String.init),
-                        processedAt: Date(timeIntervalSince1970: Double(row["processed_at_ms"] as Int64) / 1000))
                 }
             } ?? []
         }

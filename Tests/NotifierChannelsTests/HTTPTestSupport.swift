@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import LiaisonSinks
+import NIOCore
 import Notifier
 import XCTest
 
@@ -41,4 +42,17 @@ func assertRetryable(
     }
     XCTAssertTrue(reason.hasPrefix(reasonPrefix), "reason \"\(reason)\" does not start with \"\(reasonPrefix)\"", file: file, line: line)
     XCTAssertEqual(after, retryAfter, file: file, line: line)
+}
+
+/// Posts `{}` to the sink, with an idempotency key in `keyHeader` when given.
+func post(
+    _ client: HTTPClient, _ url: String, key: String? = nil, keyHeader: String = "Idempotency-Key"
+) async throws -> (status: Int, body: String) {
+    var request = HTTPClientRequest(url: url)
+    request.method = .POST
+    if let key { request.headers.add(name: keyHeader, value: key) }
+    request.body = .bytes(ByteBuffer(string: "{}"))
+    let response = try await client.execute(request, timeout: .seconds(2))
+    let body = try await response.body.collect(upTo: 1 << 16)
+    return (Int(response.status.code), String(buffer: body))
 }

@@ -4,16 +4,6 @@ import Hummingbird
 import LiaisonSinks
 import XCTest
 
-private func post(_ client: HTTPClient, _ url: String, key: String? = nil) async throws -> (status: Int, body: String) {
-    var request = HTTPClientRequest(url: url)
-    request.method = .POST
-    if let key { request.headers.add(name: "Idempotency-Key", value: key) }
-    request.body = .bytes(ByteBuffer(string: "{}"))
-    let response = try await client.execute(request, timeout: .seconds(2))
-    let body = try await response.body.collect(upTo: 1 << 16)
-    return (Int(response.status.code), String(buffer: body))
-}
-
 final class SinkTests: XCTestCase {
     func testAPathScriptRunsInTurnAndOtherPathsFollowTheGlobalOne() async throws {
         try await withSink { sink, client in
