@@ -113,7 +113,7 @@ let package = Package(
             name: "liaison-notifier",
             dependencies: ["Notifier", "NotifierRuntime", "LiaisonRuntime", "LiaisonSchema", argumentParser]
         ),
-        .target(name: "LiaisonDemo"),
+        .target(name: "LiaisonDemo", dependencies: ["LiaisonSchema"]),
         .target(name: "Counter", dependencies: ["LiaisonStage"]),
         .target(name: "CounterStore", dependencies: ["Counter", "LiaisonStore", grdb]),
         .executableTarget(

@@ -1,3 +1,5 @@
+import LiaisonSchema
+
 /// How a customer's ordinary life is shaped around their part in a scenario.
 struct BackgroundOptions {
     /// Cases, invoices, bookings, feedback, products and profile changes: only for customers
@@ -78,7 +80,7 @@ struct Background {
         let firstDay = Zones.localDay(generator.historyStart, in: zone)
         let lastDay = Zones.localDay(generator.liveEnd, in: zone)
         for day in firstDay...lastDay {
-            let date = Clock.civil(fromDays: day)
+            let date = CivilCalendar.date(days: day)
             func at(_ minute: Int) -> Int64 { Zones.instant(localDay: day, minuteOfDay: minute, in: zone) }
             func spend(_ minute: Int, _ cents: Int64, _ text: String) {
                 plans.append(Plan(time: at(minute), activity: .posting(.checking, cents: -cents, text: text)))

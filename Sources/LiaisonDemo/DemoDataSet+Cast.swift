@@ -1,3 +1,5 @@
+import LiaisonSchema
+
 /// A part a customer plays in the demo. Each role is one situation of a scenario, with the
 /// outcome the stages must reach for it (sent, held back, missed, or nothing at all).
 public enum DemoRole: String, Sendable, CaseIterable {

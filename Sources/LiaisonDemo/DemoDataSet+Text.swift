@@ -1,37 +1,15 @@
 import Foundation
+import LiaisonSchema
 
-/// Calendar arithmetic on whole seconds since the epoch, done by hand (Howard Hinnant's civil
-/// date algorithms) so timestamps are written the same way everywhere, with no formatter whose
-/// output depends on the machine's locale.
+/// Calendar arithmetic on whole seconds since the epoch, on `CivilCalendar`, so timestamps are
+/// written the same way everywhere, with no formatter whose output depends on the machine's locale.
 enum Clock {
     static let minute: Int64 = 60
     static let hour: Int64 = 3_600
     static let day: Int64 = 86_400
 
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let m = Int64(month)
-        let dayOfYear = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0)), Int(month), Int(day))
-    }
-
     static func epochSeconds(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0) -> Int64 {
-        daysFromCivil(year: year, month: month, day: day) * Self.day + Int64(hour) * Self.hour + Int64(minute) * Self.minute
+        CivilCalendar.days(year: year, month: month, day: day) * Self.day + Int64(hour) * Self.hour + Int64(minute) * Self.minute
     }
 
     /// `2026-11-16T06:00:00Z`.
@@ -54,21 +32,13 @@ enum Clock {
     private static func wallText(_ seconds: Int64) -> String {
         let days = seconds.floorDivided(by: day)
         let rest = Int(seconds - days * day)
-        let date = civil(fromDays: days)
+        let date = CivilCalendar.date(days: days)
         return four(date.year) + "-" + two(date.month) + "-" + two(date.day) + "T" + two(rest / 3_600) + ":" + two(rest / 60 % 60) + ":"
             + two(rest % 60)
     }
 
     private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
     private static func four(_ value: Int) -> String { String(repeating: "0", count: max(0, 4 - String(value).count)) + String(value) }
-}
-
-extension Int64 {
-    /// Division rounding towards minus infinity, so instants before the epoch land on their own day.
-    func floorDivided(by divisor: Int64) -> Int64 {
-        let quotient = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
-    }
 }
 
 extension Date {

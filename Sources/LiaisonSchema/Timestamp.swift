@@ -106,8 +106,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             index += 6
         }
         guard index == bytes.count else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
-        let local = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        let days = CivilCalendar.days(year: year, month: month, day: day)
+        let local = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
         return (local - Int64(offset), Int32(nanos), Int32(offset))
     }
 
@@ -119,32 +119,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         }
     }
 
-    /// Days since 1970-01-01 in the proleptic Gregorian calendar.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
     private static func format(epochSeconds: Int64, milliseconds: Int) -> String {
-        let days = Int(epochSeconds.floorDivided(by: 86_400))
-        let secondOfDay = Int(epochSeconds - Int64(days) * 86_400)
-        let (year, month, day) = civil(fromDays: days)
+        let days = epochSeconds.floorDivided(by: 86_400)
+        let secondOfDay = Int(epochSeconds - days * 86_400)
+        let (year, month, day) = CivilCalendar.date(days: days)
         var bytes = [UInt8](repeating: 0, count: 24)
         func put(_ value: Int, at offset: Int, width: Int) {
             var rest = value
@@ -164,13 +142,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             bytes[offset] = UInt8(ascii: byte)
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-extension Int64 {
-    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
-        let quotient = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }
 

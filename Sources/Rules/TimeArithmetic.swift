@@ -114,8 +114,10 @@ enum TimestampArithmetic {
               let nanos = Int64(((total - wholeSeconds) * nanosPerSecond).description)
         else { return nil }
         let local = epochSeconds + Int64(timestamp.offsetSeconds)
-        let (days, secondOfDay) = floorDivision(local, 86_400)
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let days = local.floorDivided(by: 86_400)
+        let secondOfDay = local - days * 86_400
+        let date = CivilCalendar.date(days: days)
+        let (year, month, day) = (Int64(date.year), Int64(date.month), Int64(date.day))
         guard (1...9999).contains(year) else { return nil }
         var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(secondOfDay / 3600, 2) + ":"
             + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
@@ -137,29 +139,5 @@ enum TimestampArithmetic {
     private static func pad(_ value: Int64, _ width: Int) -> String {
         let digits = String(value)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-
-    private static func floorDivision(_ dividend: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
-        var quotient = dividend / divisor
-        var remainder = dividend % divisor
-        if remainder < 0 {
-            quotient -= 1
-            remainder += divisor
-        }
-        return (quotient, remainder)
-    }
-
-    /// Year, month and day for a count of days since 1970-01-01 in the proleptic Gregorian
-    /// calendar, counting in 400-year cycles of 146,097 days that start on 1 March.
-    private static func civilDate(daysSinceEpoch: Int64) -> (Int64, Int64, Int64) {
-        let daysSinceMarch0000 = daysSinceEpoch + 719_468
-        let (cycle, dayOfCycle) = floorDivision(daysSinceMarch0000, 146_097)
-        let yearOfCycle = (dayOfCycle - dayOfCycle / 1_460 + dayOfCycle / 36_524 - dayOfCycle / 146_096) / 365
-        let dayOfYear = dayOfCycle - (365 * yearOfCycle + yearOfCycle / 4 - yearOfCycle / 100)
-        let monthFromMarch = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
-        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
-        let year = yearOfCycle + cycle * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
     }
 }

@@ -59,9 +59,9 @@ struct DemoTally: Sendable {
         }
     }
 
-    /// The receipt that ended the action, if any has: the last one that is not `deferred`.
+    /// The receipt that ended the action, if any has.
     func finalReceipt(of action: String) -> DeliveryReceiptV1? {
-        receipts[action]?.last { $0.status != .deferred }
+        receipts[action]?.last { $0.status.isFinal }
     }
 
     func wasDeferred(_ action: String) -> Bool {
