@@ -1,4 +1,5 @@
 import Foundation
+import LiaisonSchema
 
 /// Records upstream gets wrong, one kind for each way ingest turns a record away, so the report
 /// shows dead letters with their reasons next to the engagements.
@@ -54,21 +55,21 @@ extension Generator {
     private func broken(_ kind: BrokenKind, copy: Int, victim: Persona, other: Persona, time: Int64) -> UpstreamRecord {
         let id = "bad-\(kind.rawValue)-\(copy + 1)"
         let subject = victim.id
-        let transaction = JSON.object([
+        let transaction = JSONValue.object([
             ("accountId", .string("chk-\(victim.number)")), ("accountType", .string("checking")), ("amount", .money(-4_210)),
             ("currency", .string(victim.currency)), ("balanceAfter", .money(123_456)), ("description", .string("Grocery")),
         ])
         func event(
-            _ type: String, _ data: JSON, time eventTime: Int64 = time, subject: String? = subject, contentType: String = "application/json"
+            _ type: String, _ data: JSONValue, time eventTime: Int64 = time, subject: String? = subject, contentType: String = "application/json"
         ) -> String {
-            var members: [(String, JSON)] = [
+            var members: [(String, JSONValue)] = [
                 ("specversion", .string("1.0")), ("id", .string(id)), ("source", .string(source(type))), ("type", .string(type)),
                 ("time", .string(Clock.utcText(eventTime))),
             ]
             if let subject { members.append(("subject", .string(subject))) }
             members.append(("datacontenttype", .string(contentType)))
             members.append(("data", data))
-            return JSON.object(members).text
+            return JSONValue.object(members).text
         }
         let banking = event("banking.transaction.posted", transaction)
         var topic = "sor.core-banking"
@@ -103,7 +104,7 @@ extension Generator {
             value = Array(event("engagement.feedback.received", .object([("channel", .string("survey")), ("rating", .integer(7))])).utf8)
         case .emailWithoutAt:
             topic = "sor.customer"
-            let contact = JSON.object([("email", .string("\(victim.handle).example.com"))])
+            let contact = JSONValue.object([("email", .string("\(victim.handle).example.com"))])
             value = Array(event("customer.profile.updated", .object([("contact", contact)])).utf8)
         case .depositWithoutVia:
             value = Array(event("banking.check.deposited", .object([
@@ -127,7 +128,7 @@ extension Generator {
             value = Array(event("banking.transaction.posted", transaction, time: time + 2 * Clock.day).utf8)
         case .invoiceTotalText, .invoiceWithoutCustomer:
             topic = "sor.erp.invoices"
-            var members: [(String, JSON)] = [("invoice_no", .string("INV-\(victim.number)-X\(copy + 1)")), ("order_no", .string("SO-0"))]
+            var members: [(String, JSONValue)] = [("invoice_no", .string("INV-\(victim.number)-X\(copy + 1)")), ("order_no", .string("SO-0"))]
             if kind == .invoiceTotalText {
                 members.append(("customer", .object([("id", .string(subject))])))
                 members.append(("total", .string("n/a")))
@@ -136,15 +137,15 @@ extension Generator {
                 members.append(("total", .money(9_900)))
             }
             members += [("currency", .string(victim.currency)), ("paid_at", .string(Clock.utcText(time)))]
-            value = JSON.object(members).bytes
+            value = JSONValue.object(members).bytes
         case .changeWithoutOp:
             topic = "sor.crm.cases"
             let caseID = 190_000 + victim.index * 10 + copy
-            key = JSON.object([("case_id", .integer(caseID))]).bytes
-            value = JSON.object([
+            key = JSONValue.object([("case_id", .integer(caseID))]).bytes
+            value = JSONValue.object([
                 ("before", .null),
                 ("after", .object([("case_id", .integer(caseID)), ("customer_id", .string(subject)), ("status", .string("open"))])),
-                ("source", .object([("ts_ms", .number(String(time * 1_000))), ("table", .string("cases")), ("lsn", .number(String(time)))])),
+                ("source", .object([("ts_ms", .number(JSONNumber(time * 1_000))), ("table", .string("cases")), ("lsn", .number(JSONNumber(time)))])),
             ]).bytes
         case .misroutedKey:
             topic = "sor.engagement"
@@ -153,7 +154,7 @@ extension Generator {
             let centre = victim.home.centre
             value = Array(event("engagement.geo.entered", .object([
                 ("placeType", .string("branch")), ("placeId", .string("branch-\(victim.home.airport.code.lowercased())-1")),
-                ("lat", JSON.coordinate(centre.lat)), ("lon", JSON.coordinate(centre.lon)),
+                ("lat", JSONValue.coordinate(centre.lat)), ("lon", JSONValue.coordinate(centre.lon)),
             ])).utf8)
         }
         return UpstreamRecord(

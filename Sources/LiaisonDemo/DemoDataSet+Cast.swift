@@ -481,7 +481,7 @@ extension Generator {
             default:
                 research([5])
                 openHouse(live(time + 2 * Clock.hour))
-                let newPhone = JSON.object([("contact", .object([("phone", .string(home.phone(persona.index + 5_001)))]))])
+                let newPhone = JSONValue.object([("contact", .object([("phone", .string(home.phone(persona.index + 5_001)))]))])
                 add(live(time + 4 * Clock.hour), .profileChange(newPhone))
                 outcome([10, 3])
                 script.story = "Asks to be forgotten at \(local(time, home)) in \(city): an open-house visit and a profile update "
@@ -493,7 +493,7 @@ extension Generator {
 
     /// `25,700.00`: an amount as a reader of the report expects it.
     static func amountText(_ cents: Int64) -> String {
-        let plain = JSON.moneyText(abs(cents))
+        let plain = JSONNumber(units: abs(cents), scale: 2).text
         let whole = plain.prefix { $0 != "." }
         var grouped = ""
         for (index, digit) in whole.enumerated() {

@@ -1,3 +1,5 @@
+import LiaisonSchema
+
 /// Where a customer lives: the zone their quiet hours are read in, their language, currency,
 /// phone numbering and the places they visit. Five zones whose days fall differently on the live
 /// day, so quiet hours begin and end at many points of it.
@@ -134,15 +136,15 @@ struct Persona {
     }
 
     /// The `data` of `customer.profile.updated`; absent fields are left out rather than null.
-    func profileData(pushToken: String?) -> JSON {
-        var contactMembers: [(String, JSON)] = []
+    func profileData(pushToken: String?) -> JSONValue {
+        var contactMembers: [(String, JSONValue)] = []
         if let email { contactMembers.append(("email", .string(email))) }
         if let phone { contactMembers.append(("phone", .string(phone))) }
         if let device, let pushToken {
             contactMembers.append(("pushToken", .string(pushToken)))
             contactMembers.append(("device", .string(device)))
         }
-        var members: [(String, JSON)] = [
+        var members: [(String, JSONValue)] = [
             ("name", .string(name)), ("birthYear", .integer(birthYear)), ("locale", .string(locale)), ("timeZone", .string(zone)),
             ("tier", .string(tier)), ("contact", .object(contactMembers)),
             ("consent", .object([("marketing", .bool(marketingConsent)), ("service", .bool(true))])),

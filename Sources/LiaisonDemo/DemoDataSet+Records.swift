@@ -1,4 +1,5 @@
 import Foundation
+import LiaisonSchema
 
 /// The accounts a customer's postings go to.
 enum Account: String {
@@ -12,7 +13,7 @@ enum Activity {
     /// The whole profile, as the customer master sends it when the customer is created.
     case profile
     /// A later profile update carrying only the changed fields.
-    case profileChange(JSON)
+    case profileChange(JSONValue)
     case erasure
     case posting(Account, cents: Int64, text: String)
     /// A payroll credit; its amount is settled once all of the month's debits are known.
@@ -92,7 +93,7 @@ struct RecordWriter {
                 ("currency", .string(persona.currency)), ("via", .string(via)),
             ]), id: id)
         case let .productOpened(type, account, termDays):
-            var data: [(String, JSON)] = [("accountId", .string(account)), ("productType", .string(type))]
+            var data: [(String, JSONValue)] = [("accountId", .string(account)), ("productType", .string(type))]
             if let termDays { data.append(("termDays", .integer(termDays))) }
             event("sor.core-banking", "core-banking", "prod", "banking.product.opened", time, .object(data))
         case let .booking(id, flight, from, to, departure):
@@ -116,7 +117,7 @@ struct RecordWriter {
         case let .invoice(number, order, cents):
             invoice(number: number, order: order, cents: cents, time: time)
         case let .feedback(channel, text, rating, language):
-            var data: [(String, JSON)] = [("channel", .string(channel))]
+            var data: [(String, JSONValue)] = [("channel", .string(channel))]
             if let text { data.append(("text", .string(text))) }
             if let rating { data.append(("rating", .integer(rating))) }
             if let language { data.append(("language", .string(language))) }
@@ -125,14 +126,14 @@ struct RecordWriter {
             event("sor.engagement", "web-analytics", "web", "engagement.web.researched", time, .object([("topic", .string(topic))]))
         case let .geo(type, place, lat, lon):
             event("sor.engagement", "mobile-app", "geo", "engagement.geo.entered", time, .object([
-                ("placeType", .string(type)), ("placeId", .string(place)), ("lat", JSON.coordinate(lat)), ("lon", JSON.coordinate(lon)),
+                ("placeType", .string(type)), ("placeId", .string(place)), ("lat", JSONValue.coordinate(lat)), ("lon", JSONValue.coordinate(lon)),
             ]))
         }
     }
 
     /// A structured-mode CloudEvent keyed by the customer, `time` its own publication time.
     private mutating func event(
-        _ topic: String, _ source: String, _ prefix: String, _ type: String, _ time: Int64, _ data: JSON?, id: String? = nil
+        _ topic: String, _ source: String, _ prefix: String, _ type: String, _ time: Int64, _ data: JSONValue?, id: String? = nil
     ) {
         let id = id ?? nextID(prefix)
         let value = Self.cloudEvent(id: id, source: source, type: type, time: time, subject: persona.id, data: data)
@@ -141,8 +142,8 @@ struct RecordWriter {
             type: type, expected: .event))
     }
 
-    static func cloudEvent(id: String, source: String, type: String, time: Int64, subject: String, data: JSON?) -> JSON {
-        var members: [(String, JSON)] = [
+    static func cloudEvent(id: String, source: String, type: String, time: Int64, subject: String, data: JSONValue?) -> JSONValue {
+        var members: [(String, JSONValue)] = [
             ("specversion", .string("1.0")), ("id", .string(id)), ("source", .string(source)), ("type", .string(type)),
             ("time", .string(Clock.utcText(time))), ("subject", .string(subject)), ("datacontenttype", .string("application/json")),
         ]
@@ -155,36 +156,36 @@ struct RecordWriter {
         Clock.offsetText(departure, offset: Zones.offset(airport.zone, at: departure))
     }
 
-    /// A Debezium change event on the CRM's `cases` table (JSON converter without schemas), keyed
+    /// A Debezium change event on the CRM's `cases` table (JSONValue converter without schemas), keyed
     /// by the row's primary key as the connector keys it. The log sequence number is taken from
     /// the commit time, so it grows as a real one does.
     private mutating func caseChange(_ id: Int, op: String, before: (topic: String, severity: String, status: String, opened: Int64)?, time: Int64) {
         let row = cases[id]!
-        func rowJSON(_ row: (topic: String, severity: String, status: String, opened: Int64)) -> JSON {
+        func rowJSON(_ row: (topic: String, severity: String, status: String, opened: Int64)) -> JSONValue {
             .object([
                 ("case_id", .integer(id)), ("customer_id", .string(persona.id)), ("topic", .string(row.topic)),
                 ("severity", .string(row.severity)), ("status", .string(row.status)), ("opened_at", .string(Clock.utcText(row.opened))),
             ])
         }
         let lsn = time * 1_000 + Int64(id % 1_000)
-        let change = JSON.object([
+        let change = JSONValue.object([
             ("before", before.map(rowJSON) ?? .null), ("after", rowJSON(row)),
             ("source", .object([
                 ("version", .string("2.7.3.Final")), ("connector", .string("postgresql")), ("name", .string("crm")),
-                ("ts_ms", .number(String(time * 1_000))), ("db", .string("crm")), ("schema", .string("public")),
-                ("table", .string("cases")), ("lsn", .number(String(lsn))),
+                ("ts_ms", .number(JSONNumber(time * 1_000))), ("db", .string("crm")), ("schema", .string("public")),
+                ("table", .string("cases")), ("lsn", .number(JSONNumber(lsn))),
             ])),
-            ("op", .string(op)), ("ts_ms", .number(String(time * 1_000 + 180))),
+            ("op", .string(op)), ("ts_ms", .number(JSONNumber(time * 1_000 + 180))),
         ])
         let type: String? = op == "c" ? "crm.case.opened" : row.status == "resolved" ? "crm.case.resolved" : nil
         records.append(UpstreamRecord(
-            topic: "sor.crm.cases", key: JSON.object([("case_id", .integer(id))]).bytes, value: change.bytes, time: Date(epochSeconds: time),
+            topic: "sor.crm.cases", key: JSONValue.object([("case_id", .integer(id))]).bytes, value: change.bytes, time: Date(epochSeconds: time),
             id: "case-\(id)-\(op)-\(lsn)", customer: persona.id, type: type, expected: type == nil ? .ignored : .event))
     }
 
-    /// A paid invoice as the ERP publishes it: plain JSON, which the `erp-invoices` mapping reads.
+    /// A paid invoice as the ERP publishes it: plain JSONValue, which the `erp-invoices` mapping reads.
     private mutating func invoice(number: String, order: String, cents: Int64, time: Int64) {
-        let value = JSON.object([
+        let value = JSONValue.object([
             ("invoice_no", .string(number)), ("order_no", .string(order)),
             ("customer", .object([("id", .string(persona.id)), ("name", .string(persona.name))])), ("total", .money(cents)),
             ("currency", .string(persona.currency)), ("paid_at", .string(Clock.utcText(time))), ("payment_method", .string("card")),

@@ -88,81 +88,24 @@ enum Zones {
     }
 }
 
-/// A JSON value written by hand, members in the order given: the bytes must be the same on every
-/// run, money must keep its two decimals (`18250.00`, which `JSONSerialization` would write as
-/// `18250`), and broken records need bytes no serializer would produce.
-indirect enum JSON {
-    case string(String)
-    /// Cents, written as a number with exactly two decimals.
-    case money(Int64)
-    case integer(Int)
-    /// A number literal written as it is (coordinates).
-    case number(String)
-    case bool(Bool)
-    case null
-    case object([(String, JSON)])
+/// The demo writes its records with the schema module's `JSONValue` and `JSONWriter`, members
+/// in the order given, so the bytes are the same on every run; these spell its values shortly.
+extension JSONValue {
+    /// Cents, written with exactly two decimals (`18250.00`).
+    static func money(_ cents: Int64) -> JSONValue { .number(JSONNumber(units: cents, scale: 2)) }
 
-    var text: String {
-        var output = ""
-        write(to: &output)
-        return output
-    }
-
-    var bytes: [UInt8] { Array(text.utf8) }
-
-    func write(to output: inout String) {
-        switch self {
-        case let .string(value): Self.quote(value, to: &output)
-        case let .money(cents): output += Self.moneyText(cents)
-        case let .integer(value): output += String(value)
-        case let .number(literal): output += literal
-        case let .bool(value): output += value ? "true" : "false"
-        case .null: output += "null"
-        case let .object(members):
-            output += "{"
-            for (index, member) in members.enumerated() {
-                if index > 0 { output += "," }
-                Self.quote(member.0, to: &output)
-                output += ":"
-                member.1.write(to: &output)
-            }
-            output += "}"
-        }
-    }
-
-    /// `-120.50` from -12050.
-    static func moneyText(_ cents: Int64) -> String {
-        let magnitude = cents.magnitude
-        let fraction = magnitude % 100
-        return (cents < 0 ? "-" : "") + String(magnitude / 100) + "." + (fraction < 10 ? "0" : "") + String(fraction)
-    }
+    static func integer(_ value: Int) -> JSONValue { .number(JSONNumber(Int64(value))) }
 
     /// A coordinate with four decimals (about 10 m), written without exponent.
-    static func coordinate(_ degrees: Double) -> JSON {
-        let tenThousandths = Int64((degrees * 10_000).rounded())
-        let magnitude = tenThousandths.magnitude
-        let fraction = String(magnitude % 10_000)
-        let padded = String(repeating: "0", count: 4 - fraction.count) + fraction
-        return .number((tenThousandths < 0 ? "-" : "") + String(magnitude / 10_000) + "." + padded)
+    static func coordinate(_ degrees: Double) -> JSONValue {
+        .number(JSONNumber(units: Int64((degrees * 10_000).rounded()), scale: 4))
     }
 
-    /// RFC 8259 string escaping: quote, backslash and control characters escaped, everything
-    /// else (umlauts, Chinese) written as UTF-8.
-    private static func quote(_ value: String, to output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+    static func object(_ members: [(String, JSONValue)]) -> JSONValue {
+        .object(JSONObject(members.map { JSONObject.Member(key: $0.0, value: $0.1) }))
     }
+
+    var bytes: [UInt8] { JSONWriter.encode(self) }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 }

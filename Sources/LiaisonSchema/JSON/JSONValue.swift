@@ -52,6 +52,16 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         text = String(value)
     }
 
+    /// `units` steps of 10^-`scale`, written with exactly `scale` decimals and no exponent:
+    /// cents as `-120.50`, which a `Decimal` would shorten to `-120.5`.
+    public init(units: Int64, scale: Int) {
+        precondition(scale >= 0, "a JSON number cannot have a negative number of decimals")
+        let digits = String(units.magnitude)
+        let padded = String(repeating: "0", count: max(0, scale + 1 - digits.count)) + digits
+        let point = padded.index(padded.endIndex, offsetBy: -scale)
+        text = (units < 0 ? "-" : "") + padded[..<point] + (scale > 0 ? "." + padded[point...] : "")
+    }
+
     public var description: String { text }
 }
 
@@ -61,6 +71,11 @@ public struct JSONObject: Sendable, Equatable, Sequence {
     public struct Member: Sendable, Equatable {
         public var key: String
         public var value: JSONValue
+
+        public init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
     }
 
     public private(set) var members: [Member]
