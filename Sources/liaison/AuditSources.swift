@@ -59,22 +59,9 @@ struct AuditSources {
             }
         }
         inputs.notifierCheckpoints = try files.checkpoints(of: "notifier")[actionsTopic] ?? [:]
-        inputs.heldDeliveries = try heldDeliveries()
+        inputs.heldDeliveries = try files.heldDeliveries()
         inputs.notifierLedger = try files.ledgerRows(of: "notifier")
         return inputs
-    }
-
-    /// The deliveries the notifier still holds (their `delivery` is cleared once they end), by action id.
-    private func heldDeliveries() throws -> [String: HeldDelivery] {
-        var pending: [String: HeldDelivery] = [:]
-        for file in files.files(of: "notifier") {
-            let rows = try files.reading(file) { db -> [Row] in
-                guard try db.tableExists("notifier_deliveries") else { return [] }
-                return try Row.fetchAll(db, sql: "SELECT action_id, status, due_at_ms FROM notifier_deliveries WHERE delivery IS NOT NULL")
-            }
-            for row in rows { pending[row["action_id"]] = HeldDelivery(status: row["status"], dueAtMs: row["due_at_ms"]) }
-        }
-        return pending
     }
 
     /// Every record of a topic, up to the partitions' ends as the fetches report them.

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
+import LiaisonAudit
 
-/// What the demo reads from the stages' files besides their ledgers: the decisions rules kept
-/// and the deliveries the notifier still holds.
+/// What the demo and the audit read from the stages' files besides their ledgers: the decisions
+/// rules kept and the deliveries the notifier still holds.
 extension FleetFiles {
     struct Decision: Sendable {
         var customer: String
@@ -26,13 +27,17 @@ extension FleetFiles {
         }
     }
 
-    /// Deliveries the notifier holds that have not ended: queued, deferred, retrying or attempting.
-    func pendingDeliveries() -> Int {
-        files(of: "notifier").reduce(0) { total, file in
-            total + (read(file) { db -> Int in
-                guard try db.tableExists("notifier_deliveries") else { return 0 }
-                return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notifier_deliveries WHERE delivery IS NOT NULL") ?? 0
-            } ?? 0)
+    /// The deliveries the notifier still holds (their `delivery` is cleared once they end:
+    /// queued, deferred, retrying or attempting), by action id.
+    func heldDeliveries() throws -> [String: HeldDelivery] {
+        var held: [String: HeldDelivery] = [:]
+        for file in files(of: "notifier") {
+            let rows = try reading(file) { db -> [Row] in
+                guard try db.tableExists("notifier_deliveries") else { return [] }
+                return try Row.fetchAll(db, sql: "SELECT action_id, status, due_at_ms FROM notifier_deliveries WHERE delivery IS NOT NULL")
+            }
+            for row in rows { held[row["action_id"]] = HeldDelivery(status: row["status"], dueAtMs: row["due_at_ms"]) }
         }
+        return held
     }
 }

@@ -71,13 +71,13 @@ struct DemoView {
             let ingested = files.ledgerCounts(of: "ingest").processed
             let behind = lag.perStage(fresh: true)
             let open = observer.snapshot.openActions
-            let held = files.pendingDeliveries()
+            let held = try? files.heldDeliveries().count
             if ingested < expectedIngest {
                 why = "ingest has judged \(ingested) of \(expectedIngest) records"
             } else if behind.count < fleet.names.count || behind.values.contains(where: { $0 > 0 }) {
                 why = "lag \(behind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))"
             } else if open != held {
-                why = "\(open) actions without a final receipt, \(held) held by the notifier"
+                why = held.map { "\(open) actions without a final receipt, \($0) held by the notifier" } ?? "the notifier's files cannot be read"
             } else {
                 agreed += 1
                 continue
