@@ -1,3 +1,4 @@
+import Foundation
 import LiaisonSchema
 import Yams
 
@@ -112,6 +113,28 @@ public struct IngestConfiguration: Codable, Sendable {
             } catch {
                 throw IngestConfigurationError("mapping \(name): \(error.message)")
             }
+        }
+    }
+}
+
+extension IngestConfiguration {
+    /// Loads the ingest file at `path`, or the defaults (every topic CloudEvents) without one; a
+    /// file that cannot be read is reported like any other problem with it, naming the file.
+    public init(file path: String?) throws(IngestConfigurationError) {
+        guard let path else {
+            self.init()
+            return
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw IngestConfigurationError("cannot read the ingest file \(path): \(error.localizedDescription)")
+        }
+        do {
+            try self.init(yaml: text)
+        } catch {
+            throw IngestConfigurationError("\(path): \(error.message)")
         }
     }
 }

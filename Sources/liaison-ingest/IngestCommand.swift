@@ -26,24 +26,14 @@ struct IngestCommand: AsyncParsableCommand {
     var output = EventV1.topic
 
     func run() async throws {
-        let ingest = try loadIngestConfiguration(path: ingestConfig ?? ProcessInfo.processInfo.environment["LIAISON_INGEST_CONFIG"])
+        let ingest: IngestConfiguration
+        do {
+            ingest = try IngestConfiguration(file: ingestConfig ?? ProcessInfo.processInfo.environment["LIAISON_INGEST_CONFIG"])
+        } catch {
+            throw ValidationError(error.message)
+        }
         let settings = try runtime.resolve(stage: "ingest", defaultInputs: ingest.topics.keys.sorted())
         let stage = IngestStage(configuration: ingest, outputTopic: output) { settings.clock().epochMilliseconds }
         try await StageDaemon.run(stage: stage, persistence: NoStatePersistence(), settings: settings)
-    }
-}
-
-func loadIngestConfiguration(path: String?) throws -> IngestConfiguration {
-    guard let path else { return IngestConfiguration() }
-    let text: String
-    do {
-        text = try String(contentsOfFile: path, encoding: .utf8)
-    } catch {
-        throw ValidationError("cannot read the ingest file \(path): \(error.localizedDescription)")
-    }
-    do {
-        return try IngestConfiguration(yaml: text)
-    } catch {
-        throw ValidationError("\(path): \(error.message)")
     }
 }

@@ -6,11 +6,10 @@ extension IngestConfiguration {
     /// The ingest file a tool was given, else `LIAISON_INGEST_CONFIG`, else the defaults (every
     /// topic CloudEvents): the formats and mappings ingest judged the upstream records by.
     static func given(_ path: String?) throws -> IngestConfiguration {
-        guard let path = path ?? ProcessInfo.processInfo.environment["LIAISON_INGEST_CONFIG"] else { return IngestConfiguration() }
         do {
-            return try IngestConfiguration(yaml: String(contentsOfFile: path, encoding: .utf8))
+            return try IngestConfiguration(file: path ?? ProcessInfo.processInfo.environment["LIAISON_INGEST_CONFIG"])
         } catch {
-            throw ValidationError("the ingest file \(path) does not load: \(error)")
+            throw ValidationError(error.message)
         }
     }
 }
