@@ -96,7 +96,7 @@ public struct AuditCount: Sendable, Equatable {
 /// Something that does not add up, with the stage where it went wrong and the record or id to
 /// start from (`liaison trace ID` follows it further).
 public struct Discrepancy: Encodable, Sendable, Equatable {
-    /// What kind, e.g. `lost`, `conflicting-final-receipts`, `sink-duplicate`.
+    /// What kind, e.g. `lost`, `conflicting-final-receipts`, `channel-count-mismatch`.
     public var kind: String
     /// The stage that should have done something and did not, or did it twice.
     public var stage: String

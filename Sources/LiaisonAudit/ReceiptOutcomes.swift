@@ -73,7 +73,9 @@ extension AuditReconciler {
     }
 
     /// The final receipts of one action, one per receipt id; further records with an id already
-    /// seen are counted as redelivered copies when their outcome is the same, else reported.
+    /// seen are counted as redelivered copies when they name the same channel, else reported. A
+    /// copy with another provider message id is the same message sent again after an attempt
+    /// whose outcome the notifier could not know (an SMTP relay gives each copy its own id).
     private static func distinctReceipts(_ finals: [PositionedReceipt], tally: inout ReceiptTally, check: inout AuditCheck) -> [PositionedReceipt] {
         var distinct: [PositionedReceipt] = []
         for receipt in finals {
@@ -81,11 +83,10 @@ extension AuditReconciler {
                 distinct.append(receipt)
                 continue
             }
-            let sameOutcome = first.receipt.channel == receipt.receipt.channel
-                && first.receipt.providerMessageId == receipt.receipt.providerMessageId
-            if sameOutcome {
+            if first.receipt.channel == receipt.receipt.channel {
                 tally.copies += 1
                 if first.bytes == receipt.bytes { tally.identicalCopies += 1 }
+                if first.receipt.providerMessageId != receipt.receipt.providerMessageId { tally.resentCopies += 1 }
             } else {
                 check.discrepancies.append(Discrepancy(
                     kind: "conflicting-receipt-copies", stage: "notifier", position: receipt.position, id: receipt.receipt.id,
@@ -105,6 +106,7 @@ private struct ReceiptTally {
     var settled: [DeliveryStatus: Int] = [:]
     var copies = 0
     var identicalCopies = 0
+    var resentCopies = 0
     var stillPending = 0
     var notReadYet = 0
     var droppedByErasure = 0
@@ -116,6 +118,7 @@ private struct ReceiptTally {
         for status in [DeliveryStatus.sent, .suppressed, .failed, .missed] { check.add("final_\(status.rawValue)", settled[status, default: 0]) }
         check.add("deferred_receipts", deferred)
         check.add("redelivered_copies", copies)
+        check.add("resent_copies", resentCopies)
         check.add("still_pending", stillPending)
         check.add("not_read_by_notifier_yet", notReadYet)
         check.add("dropped_by_erasure", droppedByErasure)
@@ -124,8 +127,9 @@ private struct ReceiptTally {
         check.add("receipts_for_unknown_actions", orphans)
         if copies > 0 {
             check.notes.append(
-                "\(copies) redelivered copies (\(identicalCopies) byte-identical): a receipt written again with the same id, "
-                    + "as after a crash between produce and checkpoint; consumers de-duplicate by id, so they are not discrepancies")
+                "\(copies) redelivered copies (\(identicalCopies) byte-identical, \(resentCopies) with another provider message id): "
+                    + "a receipt written again with the same id, as after a crash between produce and checkpoint, or after the "
+                    + "message was sent again under the same key; consumers de-duplicate by id, so they are not discrepancies")
         }
         if stillPending + notReadYet > 0 {
             check.notes.append("\(stillPending + notReadYet) actions are still pending in the notifier (queued, deferred, being attempted, or not read yet)")

@@ -187,6 +187,16 @@ struct StateDirectory {
         return verdicts
     }
 
+    /// Ledger rows for records of `topic`, over every partition file of the stage.
+    func ledgerRows(stage: String, topic: String) throws -> Int {
+        try files(stage: stage).reduce(0) { total, file in
+            total + (try query(file) { db in
+                try db.tableExists("liaison_ledger")
+                    ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM liaison_ledger WHERE topic = ?", arguments: [topic]) ?? 0 : 0
+            })
+        }
+    }
+
     /// Every delivery row's status, by action id, over the notifier's partition files.
     func deliveryStatuses() throws -> [String: String] {
         var statuses: [String: String] = [:]

@@ -41,7 +41,21 @@ final class ReceiptOutcomesAuditTests: XCTestCase {
         XCTAssertEqual(check.outcome, .passed, "\(check.discrepancies)")
         XCTAssertEqual(check.count("redelivered_copies"), 2)
         XCTAssertEqual(check.count("final_sent"), 1)
-        XCTAssertTrue(check.notes.contains { $0.contains("2 redelivered copies (1 byte-identical)") && $0.contains("de-duplicate by id") }, "\(check.notes)")
+        XCTAssertTrue(check.notes.contains { $0.contains("2 redelivered copies (1 byte-identical, 0 with another provider message id)") && $0.contains("de-duplicate by id") }, "\(check.notes)")
+    }
+
+    /// An email sent again after the notifier died between the relay's answer and its record:
+    /// the same message and channel, with the relay's new queue id.
+    func testACopyWithAnotherProviderMessageIDIsAMessageSentAgainNotADiscrepancy() {
+        let check = AuditReconciler.receiptOutcomes(inputs(
+            actions: [AuditFixtures.action("a1", offset: 0)],
+            receipts: [
+                AuditFixtures.receipt("a1", .sent, channel: "email", offset: 1, providerMessageID: "Q1"),
+                AuditFixtures.receipt("a1", .sent, channel: "email", offset: 2, providerMessageID: "Q2"),
+            ]))
+        XCTAssertEqual(check.outcome, .passed, "\(check.discrepancies)")
+        XCTAssertEqual(check.count("redelivered_copies"), 1)
+        XCTAssertEqual(check.count("resent_copies"), 1)
     }
 
     func testTwoDifferentFinalReceiptsForOneActionConflict() {
