@@ -11,7 +11,7 @@ import Synchronization
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput against a raw librdkafka baseline in the same run (use a release build).",
-        subcommands: [RuntimeBench.self, IngestBench.self, EnrichBench.self, RulesBench.self, NotifierBench.self])
+        subcommands: [RuntimeBench.self, IngestBench.self, EnrichBench.self, RulesBench.self, NotifierBench.self, FleetBench.self])
 }
 
 /// `liaison bench runtime`: what the processing loop costs over a bare consume→produce loop.
@@ -377,6 +377,8 @@ struct BenchResult: Encodable {
     /// Only for stages with timers.
     var timerLagMs: TimerLag?
     var pendingTimers: Int?
+    /// Only for the fleet.
+    var fleet: FleetFigures?
 
     var ratio: Double { throughputPerSecond / baselinePerSecond }
 
@@ -385,6 +387,7 @@ struct BenchResult: Encodable {
         case p50Ms = "p50_ms", p99Ms = "p99_ms", rssMB = "rss_mb"
         case pendingTimers = "pending_timers", timersFired = "timers_fired", timerLagP50Ms = "timer_lag_p50_ms"
         case timerLagP99Ms = "timer_lag_p99_ms", timerLagMaxMs = "timer_lag_max_ms"
+        case latencyRatePerSecond = "latency_rate_per_s", latencySamples = "latency_samples", stageRSSMB = "stage_rss_mb"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -401,6 +404,11 @@ struct BenchResult: Encodable {
             try container.encode(rounded(timerLagMs.p50, 3), forKey: .timerLagP50Ms)
             try container.encode(rounded(timerLagMs.p99, 3), forKey: .timerLagP99Ms)
             try container.encode(rounded(timerLagMs.max, 3), forKey: .timerLagMaxMs)
+        }
+        if let fleet {
+            try container.encode(rounded(fleet.latencyRatePerSecond, 1), forKey: .latencyRatePerSecond)
+            try container.encode(fleet.latencySamples, forKey: .latencySamples)
+            try container.encode(fleet.stagePeakRSSMB.mapValues { rounded($0, 1) }, forKey: .stageRSSMB)
         }
     }
 

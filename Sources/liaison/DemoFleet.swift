@@ -38,6 +38,11 @@ final class DemoFleet {
 
     func isRunning(_ stage: String) -> Bool { processes[stage]?.isRunning ?? false }
 
+    /// The stage's process while it runs, to read its memory from /proc.
+    func processIdentifier(of stage: String) -> Int32? {
+        processes[stage].flatMap { $0.isRunning ? $0.processIdentifier : nil }
+    }
+
     func start(_ name: String) throws {
         guard let stage = stages[name] else { return }
         let log = logFile(of: name)

@@ -4,6 +4,7 @@ import LiaisonSchema
 import LiaisonSinks
 import LiaisonStage
 import SchemaChecking
+import Synchronization
 import XCTest
 
 /// The whole fleet as production runs it: ingest, enrich, rules and the notifier as their own
@@ -22,6 +23,8 @@ final class TestFleet {
     /// Running and ended processes, per stage executable, oldest first.
     private(set) var processes: [String: [StageProcess]] = [:]
     private var notifierFile = ""
+    /// librdkafka properties every stage process gets.
+    var stageProperties = TestCluster.groupProperties
     private var started = 0
 
     init(cluster: TestCluster) {
@@ -52,12 +55,15 @@ final class TestFleet {
         if succeeded { state.remove() }
     }
 
-    /// The pipeline topics with `partitions` each, except enrich's two inputs, which it needs
-    /// partitioned alike; the side topics get one partition.
+    /// The pipeline topics with `partitions` each (2 when not given; enrich needs its two
+    /// inputs partitioned alike); the side topics get one partition.
+    func topicSpecs(partitions: [String: Int32]) -> [TopicSpec] {
+        ["upstream", "events", "deliveries", "enriched", "actions"].map { TopicSpec(name: topics[$0]!, partitions: partitions[$0] ?? 2) }
+            + ["dlq", "alerts", "agent", "crm", "inbox"].map { TopicSpec(name: topics[$0]!, partitions: 1) }
+    }
+
     func createTopics(partitions: [String: Int32]) throws {
-        try cluster.createTopics(
-            ["upstream", "events", "deliveries", "enriched", "actions"].map { TopicSpec(name: topics[$0]!, partitions: partitions[$0] ?? 2) }
-                + ["dlq", "alerts", "agent", "crm", "inbox"].map { TopicSpec(name: topics[$0]!, partitions: 1) })
+        try cluster.createTopics(topicSpecs(partitions: partitions))
     }
 
     /// A structured-mode CloudEvent for the upstream topic, keyed by its customer.
@@ -90,7 +96,7 @@ final class TestFleet {
 
     private func arguments(of stage: String) -> [String] {
         var common = ["--brokers", cluster.brokers, "--dlq-topic", topics["dlq"]!, "--state-dir", state.url.path, "--admin-port", "off", "--log-format", "json"]
-        for (key, value) in TestCluster.groupProperties { common += ["--kafka", "\(key)=\(value)"] }
+        for (key, value) in stageProperties.sorted(by: { $0.key < $1.key }) { common += ["--kafka", "\(key)=\(value)"] }
         let pack = SchemaChecker.repositoryRoot.appendingPathComponent("schemas/rules/default.yaml").path
         let own: [String] = switch stage {
         case "liaison-ingest": ["--input", topics["upstream"]!, "--output", topics["events"]!]
@@ -98,7 +104,12 @@ final class TestFleet {
         case "liaison-rules": ["--input", topics["enriched"]!, "--output", topics["actions"]!, "--rules", pack]
         default: ["--input", topics["actions"]!, "--notifier-config", notifierFile]
         }
-        return common + own + ["--group", "\(stage)-\(cluster.runID)"]
+        return common + own + ["--group", group(of: stage)]
+    }
+
+    /// The consumer group of a stage's processes.
+    func group(of stage: String) -> String {
+        "\(stage)-\(cluster.runID)"
     }
 
     /// Starts one more process of the stage; each writes its own log file in the state directory.
@@ -131,6 +142,38 @@ final class TestFleet {
         processes.values.joined().map { "\($0.logURL.lastPathComponent):\n\($0.logTail)" }.joined(separator: "\n")
     }
 
+    /// How far the records have got, from the stages' files.
+    func progress() throws -> FleetProgress {
+        FleetProgress(
+            judged: try state.ledgerRows(stage: "ingest", topic: topics["upstream"]!),
+            enriched: try state.ledgerRows(stage: "enrich", topic: topics["events"]!),
+            decided: try state.ledgerRows(stage: "rules", topic: topics["enriched"]!),
+            sent: try state.deliveryStatuses().values.filter { $0 == "sent" }.count)
+    }
+
+    /// Publishes `records` a second's worth at a time on a thread of its own, as an upstream
+    /// keeps sending while the test does other things; the returned call waits for the end.
+    func publishInBackground(_ records: [OutputRecord], perSecond: Int) -> () throws -> Void {
+        let published = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        Thread.detachNewThread { [cluster] in
+            for start in stride(from: 0, to: records.count, by: perSecond) {
+                do {
+                    try cluster.produce(Array(records[start..<min(start + perSecond, records.count)]))
+                } catch {
+                    failure.withLock { $0 = error }
+                    break
+                }
+                Thread.sleep(forTimeInterval: 1)
+            }
+            published.signal()
+        }
+        return {
+            published.wait()
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
+    }
+
     // MARK: The audit
 
     func audit(json: Bool = false) throws -> (status: Int32, output: String) {
@@ -155,4 +198,15 @@ final class TestFleet {
         for check in checks { counts[check["name"] as! String] = check["counts"] as? [String: Int] }
         return (status, counts, output)
     }
+}
+
+/// How far the records got: ledger rows of ingest (upstream records judged), enrich (events
+/// enriched) and rules (enriched events decided), and the notifier's deliveries sent.
+struct FleetProgress: Equatable, CustomStringConvertible {
+    var judged: Int
+    var enriched: Int
+    var decided: Int
+    var sent: Int
+
+    var description: String { "judged \(judged), enriched \(enriched), decided \(decided), sent \(sent)" }
 }
