@@ -10,9 +10,10 @@ extension AuditReconciler {
     /// A message sent again under the same idempotency key or Message-ID is not a second
     /// message: the notifier does that by design when it cannot know whether an attempt
     /// arrived (its process died after the provider answered, or the answer timed out), and
-    /// the provider keeps one message per key (mail systems recognise a repeated Message-ID). Such resends are counted and named, not
-    /// discrepancies. A second message under a key of its own shows as a channel's count
-    /// exceeding its receipts. Without a report (no `--sinks`) the check is skipped.
+    /// the provider keeps one message per key (mail systems recognise a repeated Message-ID).
+    /// Such resends are counted and named, not discrepancies. A second message under a key of
+    /// its own shows as a channel's count exceeding its receipts. Without a report (no
+    /// `--sinks`) the check is skipped.
     public static func sinkDeliveries(_ report: SinkReport?, sentByChannel: [String: Int]) -> AuditCheck {
         var check = AuditCheck(name: "sink-deliveries", title: "each channel's sinks hold exactly the messages sent, once each")
         guard let report else {
