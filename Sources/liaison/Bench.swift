@@ -237,10 +237,6 @@ struct BenchHarness {
         return measurement
     }
 
-    /// Short group timeouts: some Kafka-protocol brokers hold a join for the whole rebalance timeout.
-    private var benchGroupProperties: [String: String] {
-        ["max.poll.interval.ms": "10000", "session.timeout.ms": "6000"]
-    }
 }
 
 /// A stage's own work, batch by batch as the runtime does it, with no Kafka and no SQLite:
@@ -438,11 +434,11 @@ struct BenchResult: Encodable {
     }
 }
 
+/// Short group timeouts for the benches' consumers: some Kafka-protocol brokers hold a join for
+/// the whole rebalance timeout.
+let benchGroupProperties = ["max.poll.interval.ms": "10000", "session.timeout.ms": "6000"]
+
 /// The process's peak resident set (VmHWM), in MB.
 func peakResidentMegabytes() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-        let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
-    else { return 0 }
-    return kilobytes / 1024
+    ResidentMemoryCurve.read(processIdentifier: getpid())?.peak ?? 0
 }

@@ -68,7 +68,7 @@ final class BenchFleet {
             "--admin-port", "off", "--log-format", "json", "--batch-max-records", "\(options.batchMaxRecords)",
             "--batch-max-wait-ms", "\(batchWaitMs)",
         ]
-        for (key, value) in benchFleetGroupProperties { common += ["--kafka", "\(key)=\(value)"] }
+        for (key, value) in benchGroupProperties { common += ["--kafka", "\(key)=\(value)"] }
         for property in options.cluster.kafka { common += ["--kafka", property] }
         let group: (String) -> String = { "bench-fleet-\($0)-\(runID)" }
         processes = try DemoFleet(
@@ -172,10 +172,6 @@ final class BenchFleet {
     }
 }
 
-/// Short group timeouts, as the other benches use: some Kafka-protocol brokers hold a join for
-/// the whole rebalance timeout.
-let benchFleetGroupProperties = ["max.poll.interval.ms": "10000", "session.timeout.ms": "6000"]
-
 /// Reads the delivery receipts as they come, in a group of its own from the topic's start:
 /// which actions have been sent, and when each sent receipt arrived.
 final class ReceiptWatcher: Sendable {
@@ -196,7 +192,7 @@ final class ReceiptWatcher: Sendable {
             let consumer: KafkaConsumer
             do {
                 consumer = try KafkaConsumer(
-                    properties: properties.merging(benchFleetGroupProperties).merging([
+                    properties: properties.merging(benchGroupProperties).merging([
                         "group.id": "bench-fleet-receipts-\(UUID().uuidString)", "auto.offset.reset": "earliest",
                     ]),
                     listener: CommittedOffsetsListener(), logger: Logger(label: "bench"))
@@ -276,7 +272,7 @@ struct RawChain {
 
     private func passOn(from input: String, to output: String, group: String) throws {
         let consumer = try KafkaConsumer(
-            properties: properties.merging(benchFleetGroupProperties).merging(["group.id": group, "auto.offset.reset": "earliest"]),
+            properties: properties.merging(benchGroupProperties).merging(["group.id": group, "auto.offset.reset": "earliest"]),
             listener: CommittedOffsetsListener(), logger: Logger(label: "bench"))
         defer { consumer.close() }
         try consumer.subscribe([input])
