@@ -50,24 +50,30 @@ struct CheckpointOutcome: @unchecked Sendable {
     var finishedNs: UInt64
 }
 
-/// Waits for each batch's delivery reports and then commits its checkpoint, on its own thread,
-/// so the polling thread can prepare the next partition's batch in the meantime.
+/// Waits for each batch's delivery reports and then commits its checkpoint, on threads of its
+/// own, so the polling thread can prepare the next batches in the meantime. The runtime keeps at
+/// most one job per partition file queued, so jobs need no order among themselves: several
+/// threads wait and commit at once, and one file's slow commit (a write-ahead-log checkpoint,
+/// say) holds up no other file.
 final class CheckpointCommitter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [CheckpointJob] = []
     private var completed: [CheckpointOutcome] = []
     private var stopping = false
-    /// When each partition file's ledger was last pruned (uptime nanoseconds), touched only by the committer thread.
+    /// When each partition file's ledger was last pruned (uptime nanoseconds), under `condition`.
     private var lastPrunedNs: [ObjectIdentifier: UInt64] = [:]
     private static let pruneIntervalNs: UInt64 = 60_000_000_000
+    private static let threads = 4
 
     func start() {
-        let thread = Thread { [self] in work() }
-        thread.name = "liaison-checkpoint"
-        thread.start()
+        for number in 1...Self.threads {
+            let thread = Thread { [self] in work() }
+            thread.name = "liaison-checkpoint-\(number)"
+            thread.start()
+        }
     }
 
-    /// Finishes the queued jobs, then ends the thread.
+    /// Finishes the queued jobs, then ends the threads.
     func stop() {
         condition.lock()
         stopping = true
@@ -127,6 +133,17 @@ final class CheckpointCommitter: @unchecked Sendable {
         }
     }
 
+    /// True at most once a minute per file; notes the time when it says so.
+    private func isDueForPruning(_ store: PartitionStore) -> Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let key = ObjectIdentifier(store)
+        condition.lock()
+        defer { condition.unlock() }
+        guard lastPrunedNs[key].map({ now - $0 >= Self.pruneIntervalNs }) ?? true else { return false }
+        lastPrunedNs[key] = now
+        return true
+    }
+
     private func checkpoint(_ job: CheckpointJob) -> CheckpointOutcome {
         if let failure = job.delivery.wait() {
             let now = DispatchTime.now().uptimeNanoseconds
@@ -149,10 +166,7 @@ final class CheckpointCommitter: @unchecked Sendable {
         }
         var pruneError: (any Error)?
         if error == nil, let retention = job.ledgerRetentionMs {
-            let now = DispatchTime.now().uptimeNanoseconds
-            let key = ObjectIdentifier(job.store)
-            if lastPrunedNs[key].map({ now - $0 >= Self.pruneIntervalNs }) ?? true {
-                lastPrunedNs[key] = now
+            if isDueForPruning(job.store) {
                 do {
                     try job.store.pruneLedger(processedBefore: Int64(Date().timeIntervalSince1970 * 1000) - retention)
                 } catch let failure {

@@ -21,7 +21,7 @@ public struct BatchReport: Sendable {
 }
 
 /// The one processing loop every stage runs in. The polling thread takes a batch per partition,
-/// processes it with the stage's pure logic and hands the outputs to the producer; the checkpoint
+/// processes it with the stage's pure logic and hands the outputs to the producer; a checkpoint
 /// thread waits for every delivery report and commits state, ledger and checkpoint in one SQLite
 /// transaction; back on the polling thread the group offset is committed asynchronously.
 /// A partition's file has at most one batch in flight, so each batch sees its predecessor's state
@@ -263,7 +263,7 @@ where P.State == S.State {
         inFlight.contains(file) || preparing[file] != nil
     }
 
-    /// Processes the partition's next batch and hands it to the checkpoint thread.
+    /// Processes the partition's next batch and hands it to the checkpoint threads.
     private func dispatch(_ partition: TopicPartition) {
         guard let batch = takeBatch(partition) else { return }
         process(batch, startPreparing(batch).wait())
@@ -358,7 +358,7 @@ where P.State == S.State {
         return { db in try persistence.save(changes, to: db) }
     }
 
-    /// Applies what the checkpoint thread finished: commit offsets and count on success,
+    /// Applies what the checkpoint threads finished: commit offsets and count on success,
     /// rewind and retry (or give the partition up when fenced) on failure.
     private func settle(_ outcomes: [CheckpointOutcome]) {
         for outcome in outcomes {

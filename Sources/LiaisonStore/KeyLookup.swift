@@ -3,10 +3,14 @@ import GRDB
 extension Database {
     /// Runs `select` (ending in `IN`) for many keys, a bounded list of them per statement, and
     /// hands each row found to `body`: how a batch looks up its ids or its customers at once.
+    /// A list is padded to a power of two by repeating its last key (which finds nothing more),
+    /// so a connection caches at most ten shapes of each statement rather than one per length.
     public func forEachRow(_ select: String, matching keys: [String], _ body: (Row) throws -> Void) throws {
         for start in stride(from: 0, to: keys.count, by: keysPerLookup) {
-            let chunk = Array(keys[start..<min(start + keysPerLookup, keys.count)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            var chunk = Array(keys[start..<min(start + keysPerLookup, keys.count)])
+            let shape = statementShape(for: chunk.count)
+            chunk += repeatElement(chunk[chunk.count - 1], count: shape - chunk.count)
+            let placeholders = Array(repeating: "?", count: shape).joined(separator: ",")
             let statement = try cachedStatement(sql: "\(select) (\(placeholders))")
             statement.setUncheckedArguments(StatementArguments(chunk))
             let rows = try Row.fetchCursor(statement)
@@ -16,4 +20,9 @@ extension Database {
 }
 
 /// Keys per statement: large enough to amortise the statement, within SQLite's limit on parameters.
-private let keysPerLookup = 500
+private let keysPerLookup = 512
+
+/// The smallest power of two that holds `count` items: the lengths statements are prepared for.
+func statementShape(for count: Int) -> Int {
+    count <= 1 ? 1 : 1 << (Int.bitWidth - (count - 1).leadingZeroBitCount)
+}

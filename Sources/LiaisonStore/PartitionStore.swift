@@ -185,8 +185,8 @@ public final class PartitionStore: @unchecked Sendable {
         }
     }
 
-    /// Ledger rows written per statement: one statement per row would cost more than the rows.
-    private static let insertChunk = 100
+    /// Most ledger rows written per statement: one statement per row would cost more than the rows.
+    private static let insertChunk = 128
 
     public func ledgerEntry(for inputID: String) throws(StoreError) -> LedgerEntry? {
         try read { db in
@@ -208,8 +208,12 @@ public final class PartitionStore: @unchecked Sendable {
             let current = try Int64.fetchOne(db, sql: "SELECT owner_epoch FROM liaison_checkpoint")!
             guard current == epoch else { throw StoreError.fenced(path, ownEpoch: epoch, currentEpoch: current) }
             try stageWrites(db)
-            for start in stride(from: 0, to: ledger.count, by: Self.insertChunk) {
-                let chunk = ledger[start..<min(start + Self.insertChunk, ledger.count)]
+            // Pieces of power-of-two sizes, so a connection caches eight shapes of the insert.
+            var start = 0
+            while start < ledger.count {
+                let remaining = min(ledger.count - start, Self.insertChunk)
+                let chunk = ledger[start..<start + (1 << (Int.bitWidth - 1 - remaining.leadingZeroBitCount))]
+                start = chunk.endIndex
                 let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
                 let insert = try db.cachedStatement(sql: """
                     INSERT INTO liaison_ledger (topic, "offset", input_id, verdict, reason, output_ids, processed_at_ms) VALUES \(rows)

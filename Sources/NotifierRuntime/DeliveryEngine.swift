@@ -36,6 +36,13 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
     private let blockingWork = DispatchQueue(label: "liaison.notifier.ledger", attributes: .concurrent)
     private let shared = Mutex(Shared())
     private let stopping = Atomic<Bool>(false)
+    /// Rung when a queue may have work to claim: a file opened or changed, slots freed.
+    private let claimBell = Doorbell()
+    /// Rung when an attempt finished and waits to be recorded.
+    private let recordBell = Doorbell()
+    /// The longest the loops sleep without a ring: how late a delivery that merely came due
+    /// (a retry, a deferral ending) is noticed.
+    private static let idleWait = Duration.milliseconds(25)
 
     private struct Shared {
         var files: [TopicPartition: PartitionStore] = [:]
@@ -93,6 +100,7 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
             $0.files[file] = store
             $0.checkAt[file] = .distantPast
         }
+        claimBell.ring()
     }
 
     public func fileClosed(_ file: TopicPartition) {
@@ -104,6 +112,7 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
 
     public func fileChanged(_ file: TopicPartition) {
         shared.withLock { if $0.files[file] != nil { $0.checkAt[file] = .distantPast } }
+        claimBell.ring()
     }
 
     // MARK: The loop
@@ -113,12 +122,15 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.recordUntilDrained() }
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
-                    if !(await startDueAttempts(in: &group)) { try? await Task.sleep(for: .milliseconds(2)) }
+                    if !(await startDueAttempts(in: &group)) { await claimBell.wait(timeout: Self.idleWait) }
                 }
                 stopping.store(true, ordering: .relaxed)
+                recordBell.ring()
             }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
+            self.claimBell.ring()
+            self.recordBell.ring()
         }
         await stopped()
         logger.info("delivery engine stopped")
@@ -130,7 +142,7 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
         while true {
             if await recordCompleted() { continue }
             if stopping.load(ordering: .relaxed) && shared.withLock({ $0.inFlight == 0 && $0.completed.isEmpty }) { return }
-            try? await Task.sleep(for: .milliseconds(2))
+            await recordBell.wait(timeout: Self.idleWait)
         }
     }
 
@@ -177,6 +189,8 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
                         $0.completed.append(Attempted(file: file, store: store, settlement: settlement))
                         $0.inFlight -= 1
                     }
+                    self.recordBell.ring()
+                    self.claimBell.ring()
                 }
             }
         }
@@ -256,6 +270,7 @@ public final class DeliveryEngine: StageCompanion, @unchecked Sendable {
                 continue
             }
             shared.withLock { if $0.files[file] === store { $0.checkAt[file] = .distantPast } }
+            claimBell.ring()
             for settlement in settlements {
                 metrics.settled(settlement)
                 log(settlement)

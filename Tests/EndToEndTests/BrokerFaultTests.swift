@@ -11,12 +11,17 @@ final class BrokerFaultTests: XCTestCase {
     private var broker: EmbeddedBroker!
     private var fleet: TestFleet!
     private let data = FleetDataSet(customers: 500)
+    private static let oneRequestInFlight = ["max.in.flight.requests.per.connection": "1"]
 
     override func setUp() async throws {
         broker = try EmbeddedBroker(brokers: 3)
         fleet = TestFleet(cluster: TestCluster(brokers: broker.bootstrapServers))
         // The in-process cluster holds an empty fetch for the whole wait; keep the hops short.
         fleet.stageProperties["fetch.wait.max.ms"] = "50"
+        // Unlike a real broker, the in-process one does not check an idempotent producer's
+        // sequence numbers, so a produce request failed by injection and retried behind a later
+        // one in flight could be lost; one request in flight per connection keeps retries in order.
+        fleet.stageProperties.merge(Self.oneRequestInFlight) { _, new in new }
         try await fleet.start()
     }
 
@@ -31,7 +36,7 @@ final class BrokerFaultTests: XCTestCase {
         let records = data.upstreamRecords(for: fleet)
         try fleet.startAll()
         // 500 records a second for ten seconds; every fault comes while they are still arriving.
-        let published = fleet.publishInBackground(records, perSecond: 500)
+        let published = fleet.publishInBackground(records, perSecond: 500, producerProperties: Self.oneRequestInFlight)
         let done = data.throughTheFleet
         XCTAssertTrue(try eventually(timeout: 60) { try fleet.progress().judged > 0 }, fleet.logTails)
 

@@ -153,13 +153,15 @@ final class TestFleet {
 
     /// Publishes `records` a second's worth at a time on a thread of its own, as an upstream
     /// keeps sending while the test does other things; the returned call waits for the end.
-    func publishInBackground(_ records: [OutputRecord], perSecond: Int) -> () throws -> Void {
+    func publishInBackground(
+        _ records: [OutputRecord], perSecond: Int, producerProperties: [String: String] = [:]
+    ) -> () throws -> Void {
         let published = DispatchSemaphore(value: 0)
         let failure = Mutex<(any Error)?>(nil)
         Thread.detachNewThread { [cluster] in
             for start in stride(from: 0, to: records.count, by: perSecond) {
                 do {
-                    try cluster.produce(Array(records[start..<min(start + perSecond, records.count)]))
+                    try cluster.produce(Array(records[start..<min(start + perSecond, records.count)]), properties: producerProperties)
                 } catch {
                     failure.withLock { $0 = error }
                     break

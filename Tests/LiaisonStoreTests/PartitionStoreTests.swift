@@ -98,6 +98,33 @@ final class PartitionStoreTests: XCTestCase {
         XCTAssertEqual(known, Set(ids.prefix(600)))
     }
 
+    func testBatchesOfAnyLengthLedgerEveryRowOnceInOrder() throws {
+        let store = try PartitionStore(location: location())
+        try store.claimOwnership()
+        var offset: Int64 = 0
+        for length in [1, 3, 127, 128, 129, 300] {
+            let batch = (0..<length).map { index in entry("len\(length)-\(index)", offset: offset + Int64(index)) }
+            offset += Int64(length)
+            try store.commit(nextOffset: offset, ledger: batch)
+        }
+        let rows = try store.read { db in try String.fetchAll(db, sql: "SELECT input_id FROM liaison_ledger ORDER BY seq") }
+        XCTAssertEqual(rows, [1, 3, 127, 128, 129, 300].flatMap { length in (0..<length).map { "len\(length)-\($0)" } })
+    }
+
+    func testKeyLookupsOfAnyLengthFindEachRowOnce() throws {
+        let store = try PartitionStore(location: location(), migrations: withNotesTable)
+        try store.claimOwnership()
+        try store.commit(nextOffset: nil, ledger: []) { db in
+            for index in 0..<700 { try db.execute(sql: "INSERT INTO notes (id) VALUES (?)", arguments: ["note-\(index)"]) }
+        }
+        for length in [1, 2, 3, 5, 511, 512, 513, 1_100] {
+            let keys = (0..<length).map { "note-\($0)" }
+            var found: [String] = []
+            try store.read { db in try db.forEachRow("SELECT id FROM notes WHERE id IN", matching: keys) { found.append($0[0]) } }
+            XCTAssertEqual(found.sorted(), keys.prefix(700).sorted(), "\(length) keys")
+        }
+    }
+
     func testPruningForgetsOnlyRowsProcessedBeforeTheHorizon() throws {
         let store = try PartitionStore(location: location())
         _ = try store.claimOwnership()
