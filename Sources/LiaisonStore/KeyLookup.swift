@@ -26,3 +26,9 @@ private let keysPerLookup = 512
 func statementShape(for count: Int) -> Int {
     count <= 1 ? 1 : 1 << (Int.bitWidth - (count - 1).leadingZeroBitCount)
 }
+
+/// The largest power of two not above `count` (at least 1): how many rows the next piece of a
+/// multi-row insert takes, so such statements come in power-of-two shapes as well.
+func largestStatementShape(notAbove count: Int) -> Int {
+    count <= 1 ? 1 : 1 << (Int.bitWidth - 1 - count.leadingZeroBitCount)
+}

@@ -211,8 +211,7 @@ public final class PartitionStore: @unchecked Sendable {
             // Pieces of power-of-two sizes, so a connection caches eight shapes of the insert.
             var start = 0
             while start < ledger.count {
-                let remaining = min(ledger.count - start, Self.insertChunk)
-                let chunk = ledger[start..<start + (1 << (Int.bitWidth - 1 - remaining.leadingZeroBitCount))]
+                let chunk = ledger[start..<start + largestStatementShape(notAbove: min(ledger.count - start, Self.insertChunk))]
                 start = chunk.endIndex
                 let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
                 let insert = try db.cachedStatement(sql: """
